@@ -1,0 +1,89 @@
+/**
+ * The two error types every public call may reject with.
+ *
+ * - `NetlinkError`: the kernel refused a request. Carries errno, the symbolic code, the
+ *   operation that was attempted (`'link.add'`), the kernel's extended-ack text, and, when the
+ *   kernel pointed at an attribute, that attribute's name.
+ * - `ValidationError`: the input was rejected before anything was sent. Names the field.
+ */
+import { constants as osConstants } from 'node:os';
+
+const errnoNames: Map<number, string> = new Map(
+  Object.entries(osConstants.errno).map(([name, num]) => [num as number, name]),
+);
+
+/** Maps an errno number to its symbolic name ('ENOENT'); unknown numbers become 'E<n>'. */
+export function errnoCode(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** Options for constructing a {@link NetlinkError}. */
+export interface NetlinkErrorInit {
+  errno: number;
+  operation: string;
+  extack?: string;
+  attribute?: string;
+  /** Byte offset into the request that the kernel flagged (NLMSGERR_ATTR_OFFS). */
+  offset?: number;
+}
+
+/** A request the kernel rejected (NLMSG_ERROR with a negative error, or an errored dump). */
+export class NetlinkError extends Error {
+  /** Positive errno value, e.g. 19 for ENODEV. */
+  readonly errno: number;
+  /** Symbolic errno name, e.g. 'ENODEV'. */
+  readonly code: string;
+  /** The library operation that failed, e.g. 'link.get'. */
+  readonly operation: string;
+  /** The kernel's extended-ack message, when it sent one. */
+  readonly extack?: string;
+  /** Name of the attribute the kernel pointed at, when it did. */
+  readonly attribute?: string;
+  /** Offset into the request the kernel pointed at, when it did. */
+  readonly offset?: number;
+
+  constructor(init: NetlinkErrorInit) {
+    const code = errnoCode(init.errno);
+    let message = `${init.operation}: ${code}`;
+    if (init.extack) message += `: ${init.extack}`;
+    if (init.attribute) message += ` (attribute ${init.attribute})`;
+    super(message);
+    this.name = 'NetlinkError';
+    this.errno = init.errno;
+    this.code = code;
+    this.operation = init.operation;
+    if (init.extack !== undefined) this.extack = init.extack;
+    if (init.attribute !== undefined) this.attribute = init.attribute;
+    if (init.offset !== undefined) this.offset = init.offset;
+  }
+}
+
+/** Input rejected before anything was sent to the kernel. `field` names the offending input. */
+export class ValidationError extends TypeError {
+  /** Dotted path of the offending field, e.g. 'vlan.id' or 'peer.name'. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'ValidationError';
+    this.field = field;
+  }
+}
+
+/**
+ * The codec could not make sense of bytes it was given (truncated or malformed message).
+ * Never thrown for merely unknown attributes: those are kept raw.
+ */
+export class ParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ParseError';
+  }
+}
+
+/** A syscall in the native layer failed (socket, bind, setns, open …). */
+export interface SystemError extends Error {
+  errno: number;
+  code: string;
+  syscall: string;
+}

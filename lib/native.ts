@@ -1,0 +1,23 @@
+/**
+ * Loads the compiled addon (a prebuild for this platform when one exists, else
+ * build/Release) and gives it its typed shape. Every native call goes through here.
+ */
+import path from 'node:path';
+import type { NetlinkNative } from './rtnl/native-netlink';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const load: (dir: string) => unknown = require('node-gyp-build');
+
+/** Root of the package (lib/ in development, dist/ when installed: both one level down). */
+export const packageRoot = path.resolve(__dirname, '..');
+
+/** The addon's exports; the parts of each concern are typed in that concern's folder. */
+export type Native = NetlinkNative & Record<string, any>;
+
+let cached: Native | undefined;
+
+/** The addon, loaded on first use so that pure-codec users never need it built. */
+export function native(): Native {
+  cached ??= load(packageRoot) as Native;
+  return cached;
+}

@@ -1,0 +1,188 @@
+/**
+ * IPv4 / IPv6 / MAC / CIDR text ⇄ bytes. Parsing validates strictly and throws
+ * ValidationError naming the field; formatting follows what iproute2 prints
+ * (RFC 5952 for IPv6, lowercase colon-separated hex for link-layer addresses).
+ */
+import { ValidationError } from '../errors';
+import { AF_INET, AF_INET6 } from './constants';
+
+/** An address family name as the public API spells it. */
+export type FamilyName = 'inet' | 'inet6';
+
+/** Parsed IP address: its family and network-order bytes. */
+export interface IpBytes {
+  family: typeof AF_INET | typeof AF_INET6;
+  bytes: Buffer;
+}
+
+/** Parsed CIDR prefix. */
+export interface CidrBytes extends IpBytes {
+  prefixLen: number;
+}
+
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function parseIPv4(text: string): Buffer | null {
+  const m = IPV4_RE.exec(text);
+  if (!m) return null;
+  const out = Buffer.allocUnsafe(4);
+  for (let i = 0; i < 4; i++) {
+    const part = m[i + 1]!;
+    if (part.length > 1 && part[0] === '0') return null; // no octal-looking parts
+    const v = Number(part);
+    if (v > 255) return null;
+    out[i] = v;
+  }
+  return out;
+}
+
+function parseIPv6(text: string): Buffer | null {
+  if (text.length < 2 || text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const parseGroups = (s: string): number[] | null => {
+    if (s === '') return [];
+    const parts = s.split(':');
+    const words: number[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = parseIPv4(p);
+        if (!v4) return null;
+        words.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+        words.push(parseInt(p, 16));
+      }
+    }
+    return words;
+  };
+  const head = parseGroups(halves[0]!);
+  const tail = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  if (!head || !tail) return null;
+  let words: number[];
+  if (halves.length === 2) {
+    const fill = 8 - head.length - tail.length;
+    if (fill < 1) return null;
+    words = [...head, ...new Array<number>(fill).fill(0), ...tail];
+  } else {
+    words = head;
+  }
+  if (words.length !== 8) return null;
+  const out = Buffer.allocUnsafe(16);
+  for (let i = 0; i < 8; i++) out.writeUInt16BE(words[i]!, i * 2);
+  return out;
+}
+
+/** Parses an IPv4 or IPv6 address; `family` restricts which is accepted. */
+export function parseIp(text: unknown, field: string, family?: number): IpBytes {
+  if (typeof text !== 'string') throw new ValidationError(field, 'expected an IP address string');
+  const v4 = family === AF_INET6 ? null : parseIPv4(text);
+  if (v4) return { family: AF_INET, bytes: v4 };
+  const v6 = family === AF_INET ? null : parseIPv6(text);
+  if (v6) return { family: AF_INET6, bytes: v6 };
+  if (family === AF_INET && parseIPv6(text)) throw new ValidationError(field, `${JSON.stringify(text)} is IPv6, expected IPv4`);
+  if (family === AF_INET6 && parseIPv4(text)) throw new ValidationError(field, `${JSON.stringify(text)} is IPv4, expected IPv6`);
+  throw new ValidationError(field, `invalid IP address ${JSON.stringify(text)}`);
+}
+
+/** Parses 'addr/len' (or a bare address, as a host prefix) with a valid prefix length. */
+export function parseCidr(text: unknown, field: string, family?: number): CidrBytes {
+  if (typeof text !== 'string') throw new ValidationError(field, 'expected an address/prefix string');
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const ip = parseIp(addr, field, family);
+  const max = ip.family === AF_INET ? 32 : 128;
+  let prefixLen = max;
+  if (slash >= 0) {
+    const lenText = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) {
+      throw new ValidationError(field, `invalid prefix length in ${JSON.stringify(text)} (0–${max})`);
+    }
+    prefixLen = Number(lenText);
+  }
+  return { ...ip, prefixLen };
+}
+
+/** Formats 4 bytes at `off` as dotted quad. */
+export function formatIPv4(buf: Uint8Array, off = 0): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/** Formats 16 bytes at `off` per RFC 5952 (longest zero run compressed, v4-mapped dotted). */
+export function formatIPv6(buf: Uint8Array, off = 0): string {
+  const w = new Array<number>(8);
+  for (let i = 0; i < 8; i++) w[i] = (buf[off + 2 * i]! << 8) | buf[off + 2 * i + 1]!;
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    return `::ffff:${formatIPv4(buf, off + 12)}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1; // a single zero group is not compressed
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number, b: number) => w.slice(a, b).map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}
+
+/** Formats an IP address of `len` bytes (4 or 16) at `off`; other lengths as hex. */
+export function formatIp(buf: Uint8Array, off: number, len: number): string {
+  if (len === 4) return formatIPv4(buf, off);
+  if (len === 16) return formatIPv6(buf, off);
+  return formatMac(buf, off, len);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Formats a link-layer address as lowercase colon-separated hex ('02:00:00:00:00:01'). */
+export function formatMac(buf: Uint8Array, off = 0, len = 6): string {
+  let s = HEX[buf[off]!]!;
+  for (let i = 1; i < len; i++) s += `:${HEX[buf[off + i]!]}`;
+  return s;
+}
+
+const MAC_RE = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
+
+/** Parses a 6-byte MAC 'aa:bb:cc:dd:ee:ff' (one or two hex digits per byte, like iproute2). */
+export function parseMac(text: unknown, field: string): Buffer {
+  if (typeof text !== 'string' || !MAC_RE.test(text)) {
+    throw new ValidationError(field, `invalid MAC address ${JSON.stringify(text)} (expected aa:bb:cc:dd:ee:ff)`);
+  }
+  return Buffer.from(text.split(':').map((h) => parseInt(h, 16)));
+}
+
+/** Parses a link-layer address of any length ('aa:bb:…'); used for non-Ethernet links. */
+export function parseLladdr(text: unknown, field: string): Buffer {
+  if (typeof text !== 'string' || !/^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){0,31}$/.test(text)) {
+    throw new ValidationError(field, `invalid link-layer address ${JSON.stringify(text)}`);
+  }
+  return Buffer.from(text.split(':').map((h) => parseInt(h, 16)));
+}
+
+/** 'inet' | 'inet6' | number → AF_* number (undefined stays undefined). */
+export function familyNumber(family: FamilyName | number | undefined, field = 'family'): number | undefined {
+  if (family === undefined) return undefined;
+  if (family === 'inet' || family === AF_INET) return AF_INET;
+  if (family === 'inet6' || family === AF_INET6) return AF_INET6;
+  throw new ValidationError(field, `unknown family ${JSON.stringify(family)} (expected 'inet' or 'inet6')`);
+}
+
+/** AF_* number → 'inet' | 'inet6' (others as their number in text, e.g. 'af7'). */
+export function familyName(family: number): string {
+  if (family === AF_INET) return 'inet';
+  if (family === AF_INET6) return 'inet6';
+  if (family === 7) return 'bridge';
+  if (family === 0) return 'unspec';
+  return `af${family}`;
+}

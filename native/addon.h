@@ -1,0 +1,9 @@
+// One init function per concern; each lives in the .cc file named for it.
+#pragma once
+#include <napi.h>
+
+namespace netlinkjs {
+void InitNetlinkSocket(Napi::Env env, Napi::Object exports);  // netlink-socket.cc
+void InitTap(Napi::Env env, Napi::Object exports);            // tap-device.cc, frame-pump.cc
+void InitNetns(Napi::Env env, Napi::Object exports);          // netns-ops.cc
+}  // namespace netlinkjs

@@ -1,0 +1,333 @@
+// NetlinkSocket: a non-blocking AF_NETLINK socket watched by uv_poll on the main loop.
+// Thin by design: it opens, binds, sets options, sends one buffer (which may hold many
+// messages) and, on each readable wakeup, drains the socket into one Buffer handed to JS.
+// Every message is built and parsed in TypeScript.
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "addon.h"
+#include "errno-error.h"
+#include "netns-thread.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+namespace netlinkjs {
+namespace {
+
+// Bound each wakeup so a busy socket (a monitor under a storm) never starves the loop.
+constexpr size_t kMaxDatagramsPerWakeup = 1024;
+constexpr size_t kMaxBytesPerWakeup = 8 << 20;
+constexpr size_t kInitialArena = 256 << 10;
+
+int OpenNetlink(int protocol) {
+  return socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+}
+
+class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NetlinkSocket",
+                       {
+                           InstanceMethod<&NetlinkSocket::Bind>("bind"),
+                           InstanceMethod<&NetlinkSocket::SetIntOption>("setIntOption"),
+                           InstanceMethod<&NetlinkSocket::AddMembership>("addMembership"),
+                           InstanceMethod<&NetlinkSocket::DropMembership>("dropMembership"),
+                           InstanceMethod<&NetlinkSocket::Send>("send"),
+                           InstanceMethod<&NetlinkSocket::Ref>("ref"),
+                           InstanceMethod<&NetlinkSocket::Unref>("unref"),
+                           InstanceMethod<&NetlinkSocket::Pause>("pause"),
+                           InstanceMethod<&NetlinkSocket::Resume>("resume"),
+                           InstanceMethod<&NetlinkSocket::Close>("close"),
+                           InstanceAccessor<&NetlinkSocket::GetFd>("fd"),
+                       });
+  }
+
+  // new NetlinkSocket(fd, onData(buf, ends, nsids?), onError(err)). Takes ownership of fd.
+  explicit NetlinkSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetlinkSocket>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsFunction()) {
+      throw Napi::TypeError::New(env, "NetlinkSocket(fd, onData, onError)");
+    }
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    on_data_ = Napi::Persistent(info[1].As<Napi::Function>());
+    on_error_ = Napi::Persistent(info[2].As<Napi::Function>());
+    arena_.resize(kInitialArena);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll_, fd_);
+    if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      ThrowErrno(env, -rc, "uv_poll_init");
+    }
+    poll_->data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    StartPolling();
+  }
+
+  ~NetlinkSocket() override { CloseNow(); }
+
+ private:
+  void StartPolling() {
+    if (poll_ && !polling_) {
+      uv_poll_start(poll_, UV_READABLE, OnPoll);
+      polling_ = true;
+    }
+  }
+
+  void CheckOpen(Napi::Env env) {
+    if (fd_ < 0) ThrowErrno(env, EBADF, "netlink");
+  }
+
+  // bind(groups) → port id. groups is the legacy 32-bit mask; use addMembership above 32.
+  Napi::Value Bind(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = info.Length() > 0 ? info[0].As<Napi::Number>().Uint32Value() : 0;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) ThrowErrno(env, errno, "bind");
+    socklen_t len = sizeof sa;
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) < 0) ThrowErrno(env, errno, "getsockname");
+    return Napi::Number::New(env, sa.nl_pid);
+  }
+
+  // setIntOption(level, name, value): SOL_NETLINK options, SO_RCVBUFFORCE, SO_SNDBUFFORCE …
+  Napi::Value SetIntOption(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    int level = info[0].As<Napi::Number>().Int32Value();
+    int name = info[1].As<Napi::Number>().Int32Value();
+    int value = info[2].As<Napi::Number>().Int32Value();
+    if (setsockopt(fd_, level, name, &value, sizeof value) < 0) ThrowErrno(env, errno, "setsockopt");
+    if (level == SOL_NETLINK && name == NETLINK_LISTEN_ALL_NSID) record_nsid_ = value != 0;
+    return env.Undefined();
+  }
+
+  Napi::Value Membership(const Napi::CallbackInfo& info, int op) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    int group = info[0].As<Napi::Number>().Int32Value();
+    if (setsockopt(fd_, SOL_NETLINK, op, &group, sizeof group) < 0) ThrowErrno(env, errno, "setsockopt");
+    return env.Undefined();
+  }
+  Napi::Value AddMembership(const Napi::CallbackInfo& info) { return Membership(info, NETLINK_ADD_MEMBERSHIP); }
+  Napi::Value DropMembership(const Napi::CallbackInfo& info) { return Membership(info, NETLINK_DROP_MEMBERSHIP); }
+
+  // send(buffer) → bytes sent. One sendmsg for however many messages the buffer holds.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    if (!info[0].IsTypedArray()) throw Napi::TypeError::New(env, "send(buffer)");
+    Napi::Uint8Array buf = info[0].As<Napi::Uint8Array>();
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    iovec iov{buf.Data(), buf.ByteLength()};
+    msghdr msg{};
+    msg.msg_name = &kernel;
+    msg.msg_namelen = sizeof kernel;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n;
+    do {
+      n = sendmsg(fd_, &msg, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) ThrowErrno(env, errno, "sendmsg");
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    if (poll_ && polling_) {
+      uv_poll_stop(poll_);
+      polling_ = false;
+    }
+    return info.Env().Undefined();
+  }
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    StartPolling();
+    return info.Env().Undefined();
+  }
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    CloseNow();
+    return info.Env().Undefined();
+  }
+  Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  // Stops the poll handle before closing the fd, so libuv never watches a recycled fd.
+  void CloseNow() {
+    if (poll_) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+      polling_ = false;
+    }
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<NetlinkSocket*>(handle->data);
+    self->Drain(status);
+  }
+
+  // Reads every pending datagram (bounded) into the arena, then makes one JS call.
+  void Drain(int status) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      EmitError(env, -status, "uv_poll");
+      return;
+    }
+    size_t used = 0;
+    size_t count = 0;
+    int err = 0;
+    nsids_.clear();
+    ends_.clear();
+    while (fd_ >= 0 && count < kMaxDatagramsPerWakeup && used < kMaxBytesPerWakeup) {
+      // Size the next datagram first so none is ever truncated (SR-IOV dumps pass 64 KiB).
+      ssize_t need = recv(fd_, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+      if (need < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+        break;
+      }
+      size_t want = static_cast<size_t>(need);
+      if (arena_.size() - used < want) arena_.resize(std::max(arena_.size() * 2, used + want));
+      iovec iov{arena_.data() + used, want};
+      sockaddr_nl from{};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      if (record_nsid_) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+      }
+      ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
+        break;
+      }
+      if (from.nl_pid != 0) continue;  // only the kernel talks to us; drop spoofed unicast
+      if (record_nsid_) {
+        int nsid = -1;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+          if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID) memcpy(&nsid, CMSG_DATA(c), sizeof nsid);
+        }
+        nsids_.push_back(nsid);
+      }
+      used += static_cast<size_t>(n);
+      ends_.push_back(static_cast<int32_t>(used));
+      count++;
+    }
+    if (used > 0) {
+      Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, arena_.data(), used);
+      Napi::Int32Array ends = Napi::Int32Array::New(env, ends_.size());
+      memcpy(ends.Data(), ends_.data(), ends_.size() * sizeof(int32_t));
+      if (record_nsid_) {
+        Napi::Int32Array ids = Napi::Int32Array::New(env, nsids_.size());
+        memcpy(ids.Data(), nsids_.data(), nsids_.size() * sizeof(int32_t));
+        CallJs(env, on_data_, {out, ends, ids});
+      } else {
+        CallJs(env, on_data_, {out, ends});
+      }
+    }
+    // ENOBUFS: the kernel dropped messages for us (monitor overrun, or acks). Report, go on.
+    if (err != 0 && fd_ >= 0) EmitError(env, err, "recvmsg");
+    if (arena_.size() > (4u << 20) && used < kInitialArena) arena_.resize(kInitialArena);
+  }
+
+  void EmitError(Napi::Env env, int err, const char* syscall) {
+    CallJs(env, on_error_, {ErrnoError(env, err, syscall).Value()});
+  }
+
+  // JS callbacks may throw; route that to the process like any uncaught exception instead of
+  // unwinding through libuv.
+  void CallJs(Napi::Env env, Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+    Napi::Object self = Value();
+    try {
+      fn.MakeCallback(self, args);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+  bool record_nsid_ = false;
+  std::vector<uint8_t> arena_;
+  std::vector<int32_t> nsids_;  // source namespace id per datagram (LISTEN_ALL_NSID)
+  std::vector<int32_t> ends_;   // end offset of each datagram in the batch
+  Napi::FunctionReference on_data_;
+  Napi::FunctionReference on_error_;
+};
+
+// openNetlink(protocol, netns?) → Promise<{ fd }>: in this namespace it opens at once; in
+// another it opens on a short-lived thread that joined that namespace first.
+Napi::Value OpenNetlinkJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int protocol = info[0].As<Napi::Number>().Int32Value();
+  NsTarget target = info.Length() > 1 ? NsTargetFromJs(info[1]) : NsTarget{};
+  return RunInNetns(env, target, [protocol]() {
+    NsResult r;
+    r.fd = OpenNetlink(protocol);
+    if (r.fd < 0) {
+      r.err = errno;
+      r.syscall = "socket";
+    }
+    return r;
+  });
+}
+
+// openNetlinkSync(protocol) → fd, in the caller's (the main thread's) namespace.
+Napi::Value OpenNetlinkSyncJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = OpenNetlink(info[0].As<Napi::Number>().Int32Value());
+  if (fd < 0) ThrowErrno(env, errno, "socket");
+  return Napi::Number::New(env, fd);
+}
+
+// closeFd(fd): for fds handed to JS that never got wrapped (an aborted open).
+Napi::Value CloseFdJs(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (fd >= 0) close(fd);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitNetlinkSocket(Napi::Env env, Napi::Object exports) {
+  exports.Set("NetlinkSocket", NetlinkSocket::Define(env));
+  exports.Set("openNetlink", Napi::Function::New(env, OpenNetlinkJs, "openNetlink"));
+  exports.Set("openNetlinkSync", Napi::Function::New(env, OpenNetlinkSyncJs, "openNetlinkSync"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFdJs, "closeFd"));
+}
+
+}  // namespace netlinkjs
