@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { formatIPv6, formatMac, parseCidr, parseIp, parseMac } from '../../lib/wire/address';
+import { ValidationError } from '../../lib/errors';
+
+describe('IP, CIDR and MAC text', () => {
+  it('round-trips IPv4 and IPv6 as iproute2 prints them', () => {
+    for (const [text, want] of [
+      ['10.1.2.3', '10.1.2.3'],
+      ['2001:db8::1', '2001:db8::1'],
+      ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+      ['::', '::'],
+      ['::1', '::1'],
+      ['fe80::1:0:0:1', 'fe80::1:0:0:1'],
+      ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+      ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
+      ['1:0:3:4:5:6:7:8', '1:0:3:4:5:6:7:8'],
+      ['::ffff:10.0.0.1', '::ffff:10.0.0.1'],
+    ]) {
+      const ip = parseIp(text, 'x');
+      const back = ip.bytes.length === 4 ? [...ip.bytes].join('.') : formatIPv6(ip.bytes);
+      expect(back).toBe(want);
+    }
+  });
+
+  it('rejects bad addresses naming the field', () => {
+    for (const bad of ['10.0.0.300', '10.0.0', '1.2.3.4.5', '01.2.3.4', ':::', '1::2::3', 'g::1', '', '1:2:3:4:5:6:7:8:9']) {
+      const err = (() => { try { parseIp(bad, 'route.gateway'); } catch (e) { return e; } })();
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as ValidationError).field).toBe('route.gateway');
+    }
+  });
+
+  it('parses CIDRs and rejects bad prefix lengths', () => {
+    expect(parseCidr('10.0.0.0/8', 'dst')).toMatchObject({ family: 2, prefixLen: 8 });
+    expect(parseCidr('2001:db8::/64', 'dst')).toMatchObject({ family: 10, prefixLen: 64 });
+    expect(parseCidr('10.0.0.1', 'dst').prefixLen).toBe(32);
+    expect(() => parseCidr('10.0.0.300/24', 'dst')).toThrow(ValidationError);
+    expect(() => parseCidr('10.0.0.0/33', 'dst')).toThrow(/prefix length/);
+    expect(() => parseCidr('/33', 'dst')).toThrow(ValidationError);
+    expect(() => parseCidr('::/129', 'dst')).toThrow(ValidationError);
+  });
+
+  it('enforces a family when asked', () => {
+    expect(() => parseIp('2001:db8::1', 'gateway', 2)).toThrow(/IPv6, expected IPv4/);
+    expect(() => parseIp('10.0.0.1', 'gateway', 10)).toThrow(/IPv4, expected IPv6/);
+  });
+
+  it('parses and formats MACs', () => {
+    expect(formatMac(parseMac('2:0:0:a:BB:ff', 'address'))).toBe('02:00:00:0a:bb:ff');
+    for (const bad of ['02:00:00:00:00', '02:00:00:00:00:00:00', 'zz:00:00:00:00:00', '0200.0000.0001', 42]) {
+      expect(() => parseMac(bad, 'address')).toThrow(ValidationError);
+    }
+  });
+});
