@@ -20,7 +20,11 @@ export class MessageWriter {
   private names: Map<number, string> | undefined;
 
   constructor(type: number, flags: number, capacity = 256) {
-    this.buf = Buffer.alloc(capacity);
+    // Pooled and unzeroed: every byte up to `off` is written explicitly (structs fill their
+    // whole size, attributes their padding), and bytes past `off` are never sent.
+    this.buf = Buffer.allocUnsafe(capacity);
+    this.buf.writeUInt32LE(0, 8);
+    this.buf.writeUInt32LE(0, 12);
     this.buf.writeUInt16LE(type, 4);
     this.buf.writeUInt16LE(flags | NLM_F_REQUEST, 6);
     this.off = NLMSG_HDRLEN;
@@ -30,7 +34,7 @@ export class MessageWriter {
     if (this.off + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.off + n) size *= 2;
-    const next = Buffer.alloc(size);
+    const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.off);
     this.buf = next;
   }
@@ -39,6 +43,7 @@ export class MessageWriter {
   struct(size: number, fill: (b: Buffer, at: number) => void): this {
     const padded = align4(size);
     this.reserve(padded);
+    this.buf.fill(0, this.off, this.off + padded);
     fill(this.buf, this.off);
     this.off += padded;
     return this;

@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { RTEXT_FILTER_SKIP_STATS } from '../../lib/wire/constants';
 import * as nl from '../../lib/index';
 import { NetnsPool, ip, ipnJson, isRoot } from '../helpers/netns';
 
@@ -144,6 +147,39 @@ describe.skipIf(!isRoot)('foundation against the kernel', () => {
     }
     expect(readlinkSync('/proc/thread-self/ns/net')).toBe(mine);
     expect(readlinkSync('/proc/self/ns/net')).toBe(mine);
+  });
+
+  it('100 000 queued requests complete without overflowing the receive buffer', async () => {
+    const all = await Promise.all(Array.from({ length: 100_000 }, () => rt.link.get(1, { extMask: RTEXT_FILTER_SKIP_STATS })));
+    expect(all.filter((l) => l.name === 'lo').length).toBe(100_000);
+  }, 60_000);
+
+  it('opens in the namespace of a pid', async () => {
+    const child = spawn('ip', ['netns', 'exec', other, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      // `ip netns exec` setns()es then execs sleep in the same process: wait until it has.
+      const target = execFileSync('stat', ['-L', '-c', '%i', `/run/netns/${other}`], { encoding: 'utf8' }).trim();
+      for (let i = 0; i < 200; i++) {
+        const cur = (() => { try { return readlinkSync(`/proc/${child.pid}/ns/net`); } catch { return ''; } })();
+        if (cur.includes(target)) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const h = await nl.open({ netnsPid: child.pid! });
+      try {
+        expect((await h.link.list()).map((l) => l.name).sort()).toEqual(['lo', 'o0', 'o1']);
+      } finally {
+        h.close();
+      }
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('an idle handle does not keep the process alive', () => {
+    const entry = path.resolve(__dirname, '../../dist/index.js');
+    // exits on its own although the handle is never closed
+    const out = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(entry)}).open().then(async (rt) => { await rt.link.get(1); console.log('idle'); })`], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.trim()).toBe('idle');
   });
 
   it('opening in a namespace that does not exist fails with ENOENT', async () => {
