@@ -1,0 +1,129 @@
+/**
+ * `netlinkjs topo`: the links of one or more namespaces as a picture — each namespace a box,
+ * bridges with their ports beneath them, and cables (veth pairs) drawn between their ends,
+ * across namespaces too. `--dot` prints the same graph for Graphviz instead.
+ */
+import { readlinkSync, statSync } from 'node:fs';
+import { open } from '../rtnl/handle';
+import type { Link } from '../rtnl/link-decode';
+import { NETNS_RUN_DIR } from '../netns-ref';
+
+/** One namespace's links, keyed for peer matching. */
+interface NsLinks {
+  name: string;
+  inode: number;
+  links: Link[];
+}
+
+/** The id a cable end is known by across namespaces: namespace inode + ifindex. */
+const endKey = (inode: number, index: number) => `${inode}:${index}`;
+
+function nsInode(name: string): number {
+  return name === '(this)' ? Number(/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))![1]) : statSync(`${NETNS_RUN_DIR}/${name}`).ino;
+}
+
+/** Reads the links of each namespace ('(this)' is the caller's own). */
+export async function collect(namespaces: string[]): Promise<NsLinks[]> {
+  const out: NsLinks[] = [];
+  for (const name of namespaces) {
+    const rt = await open(name === '(this)' ? {} : { netns: name });
+    try {
+      out.push({ name, inode: nsInode(name), links: await rt.link.list() });
+    } finally {
+      rt.close();
+    }
+  }
+  return out;
+}
+
+/**
+ * Pairs veth ends. A veth's `link` is its peer's ifindex, in its own namespace when
+ * `linkNetnsId` is absent, else in another one: there the peer is the veth whose own `link`
+ * points back at this index.
+ */
+function cables(all: NsLinks[]): Map<string, string> {
+  const label = new Map<string, string>();
+  for (const ns of all) for (const l of ns.links) label.set(endKey(ns.inode, l.index), `${ns.name}:${l.name}`);
+  const peerOf = new Map<string, string>();
+  for (const ns of all) {
+    for (const l of ns.links) {
+      if (l.kind !== 'veth' || l.link === undefined) continue;
+      if (l.linkNetnsId === undefined) {
+        peerOf.set(endKey(ns.inode, l.index), endKey(ns.inode, l.link));
+        continue;
+      }
+      for (const other of all) {
+        if (other === ns) continue;
+        const back = other.links.find((o) => o.kind === 'veth' && o.index === l.link && o.link === l.index && o.linkNetnsId !== undefined);
+        if (back) peerOf.set(endKey(ns.inode, l.index), endKey(other.inode, back.index));
+      }
+    }
+  }
+  const text = new Map<string, string>();
+  for (const [a, b] of peerOf) text.set(a, label.get(b) ?? '(another namespace)');
+  return text;
+}
+
+function describe(l: Link): string {
+  const bits = [l.kind ?? (l.linkType === 'loopback' ? 'loopback' : 'device'), l.up ? 'up' : 'down'];
+  if (l.kind === 'vlan' && l.info?.id !== undefined) bits.push(`id ${l.info.id}`);
+  if ((l.kind === 'macvlan' || l.kind === 'macvtap') && l.info?.mode) bits.push(l.info.mode);
+  if (l.kind === 'vxlan' && l.info?.id !== undefined) bits.push(`vni ${l.info.id}`);
+  return `${l.name} (${bits.join(', ')})`;
+}
+
+/** Draws namespaces as boxes of trees: masters with their ports, cables as `══ ns:peer`. */
+export function drawText(all: NsLinks[]): string {
+  const peer = cables(all);
+  const lines: string[] = [];
+  for (const ns of all) {
+    const rows: string[] = [];
+    const byMaster = new Map<number, Link[]>();
+    for (const l of ns.links) if (l.master !== undefined) (byMaster.get(l.master) ?? byMaster.set(l.master, []).get(l.master)!).push(l);
+    const tail = (l: Link) => {
+      const p = peer.get(endKey(ns.inode, l.index));
+      const parent = l.link !== undefined && l.kind !== 'veth' ? ns.links.find((x) => x.index === l.link) : undefined;
+      return `${p ? `  ══ ${p}` : ''}${parent ? `  on ${parent.name}` : ''}`;
+    };
+    for (const l of ns.links) {
+      if (l.master !== undefined) continue;
+      rows.push(`${describe(l)}${tail(l)}`);
+      const ports = byMaster.get(l.index) ?? [];
+      ports.forEach((p, i) => rows.push(`${i === ports.length - 1 ? '└─' : '├─'} ${describe(p)}${tail(p)}`));
+    }
+    const title = ` ${ns.name} `;
+    const width = Math.max(title.length + 2, ...rows.map((r) => r.length + 2));
+    lines.push(`┌─${title}${'─'.repeat(width - title.length - 1)}┐`);
+    for (const r of rows) lines.push(`│ ${r.padEnd(width - 1)}│`);
+    lines.push(`└${'─'.repeat(width)}┘`);
+  }
+  return lines.join('\n');
+}
+
+/** The same graph in Graphviz DOT: a cluster per namespace, edges for ports and cables. */
+export function drawDot(all: NsLinks[]): string {
+  const peer = cables(all);
+  const id = (ns: NsLinks, l: Link) => JSON.stringify(`${ns.name}:${l.name}`);
+  const out = ['graph netlinkjs {', '  node [shape=box, fontname="monospace"];'];
+  all.forEach((ns, i) => {
+    out.push(`  subgraph cluster_${i} {`, `    label=${JSON.stringify(ns.name)};`);
+    for (const l of ns.links) out.push(`    ${id(ns, l)} [label=${JSON.stringify(describe(l))}];`);
+    out.push('  }');
+    for (const l of ns.links) {
+      const m = l.master !== undefined ? ns.links.find((x) => x.index === l.master) : undefined;
+      if (m) out.push(`  ${id(ns, m)} -- ${id(ns, l)};`);
+    }
+  });
+  const seen = new Set<string>();
+  for (const [a, b] of peer) {
+    const [inode, index] = a.split(':').map(Number);
+    const ns = all.find((n) => n.inode === inode)!;
+    const from = `${ns.name}:${ns.links.find((l) => l.index === index)!.name}`;
+    const edge = [from, b].sort().join('|');
+    if (seen.has(edge)) continue;
+    seen.add(edge);
+    out.push(`  ${JSON.stringify(from)} -- ${JSON.stringify(b)} [style=bold];`);
+  }
+  out.push('}');
+  return out.join('\n');
+}
