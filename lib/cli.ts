@@ -5,12 +5,13 @@
  *   netlinkjs [-n NS] [-j] [-4|-6] link [NAME]
  *   netlinkjs [-n NS] [-j] [-4|-6] addr [dev NAME]
  *   netlinkjs [-n NS] [-j] [-4|-6] route [table T|all] [dev NAME]
+ *   netlinkjs [-n NS] [-j] [-4|-6] neigh|rule|fdb|vlan [dev NAME]
  *   netlinkjs topo [NS …] [--all] [--dot]
  */
 import { open, type Rtnl } from './rtnl/handle';
 import { NetlinkError, ValidationError } from './errors';
 import { list as listNetns } from './netns/netns';
-import { formatAddresses, formatLinks, formatRoutes } from './cli/format';
+import { formatAddresses, formatBridgeVlans, formatFdb, formatLinks, formatNeighbours, formatRoutes, formatRules } from './cli/format';
 import { collect, drawDot, drawText } from './cli/topo';
 
 /** Parsed global options and the command words. */
@@ -27,6 +28,10 @@ const USAGE = `usage: netlinkjs [-n NS] [-j|--json] [-4|-6] COMMAND
   link [NAME]                    links (ip link show)
   addr [dev NAME]                addresses (ip addr show)
   route [table T|all] [dev NAME] routes (ip route show)
+  neigh [dev NAME]               ARP/NDP entries (ip neigh show)
+  rule                           policy routing rules (ip rule show)
+  fdb [dev NAME]                 bridge and VXLAN FDB (bridge fdb show)
+  vlan [dev NAME]                bridge VLAN membership (bridge vlan show)
   topo [NS ...] [--all] [--dot]  draw the links of namespaces (default: this one)`;
 
 function parse(argv: string[]): Cli {
@@ -84,8 +89,34 @@ const commands: Record<string, { run: Command; text: (data: any, rt: Rtnl) => Pr
     },
     text: (routes) => formatRoutes(routes),
   },
+  neigh: {
+    run: (rt, cli, args) => {
+      const dev = option(args, 'dev');
+      return rt.neigh.list({ ...(dev ? { dev } : {}), ...(cli.family ? { family: cli.family } : {}) });
+    },
+    text: (list) => formatNeighbours(list),
+  },
+  rule: {
+    run: (rt, cli) => rt.rule.list(cli.family ? { family: cli.family } : {}),
+    text: (list) => formatRules(list),
+  },
+  fdb: {
+    run: (rt, _cli, args) => {
+      const dev = option(args, 'dev');
+      return rt.fdb.list(dev ? { dev } : {});
+    },
+    text: (list) => formatFdb(list),
+  },
+  vlan: {
+    run: (rt, _cli, args) => {
+      const dev = option(args, 'dev');
+      return rt.bridge.vlan.list(dev ? { link: dev } : {});
+    },
+    text: (list) => formatBridgeVlans(list),
+  },
 };
 commands.address = commands.addr!;
+commands.neighbour = commands.neigh!;
 commands.r = commands.route!;
 commands.l = commands.link!;
 commands.a = commands.addr!;

@@ -30,6 +30,10 @@ namespace {
 constexpr size_t kMaxDatagramsPerWakeup = 1024;
 constexpr size_t kMaxBytesPerWakeup = 8 << 20;
 constexpr size_t kInitialArena = 256 << 10;
+// Every read offers at least this much room, as iproute2 does: the kernel sizes the skbs of
+// a dump from the largest buffer the reader has used (capped at 32 KiB), so exact-size reads
+// would keep dump chunks tiny and multiply the datagrams.
+constexpr size_t kMinRead = 32 << 10;
 
 int OpenNetlink(int protocol) {
   return socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
@@ -197,7 +201,13 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void Drain(int status) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    if (status < 0) {
+    if (status == UV_EBADF && fd_ >= 0) {
+      // libuv reports POLLERR as UV_EBADF and stops the handle. On a netlink socket POLLERR
+      // means a pending socket error (ENOBUFS: the kernel dropped messages for us), which the
+      // first read below returns and clears; poll again so later messages are seen.
+      polling_ = false;
+      StartPolling();
+    } else if (status < 0) {
       EmitError(env, -status, "uv_poll");
       return;
     }
@@ -214,7 +224,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
         if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
         break;
       }
-      size_t want = static_cast<size_t>(need);
+      size_t want = std::max(static_cast<size_t>(need), kMinRead);
       if (arena_.size() - used < want) arena_.resize(std::max(arena_.size() * 2, used + want));
       iovec iov{arena_.data() + used, want};
       sockaddr_nl from{};

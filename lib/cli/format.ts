@@ -5,6 +5,10 @@
 import type { Link } from '../rtnl/link-decode';
 import type { Address } from '../rtnl/address-decode';
 import type { Route } from '../rtnl/route-decode';
+import type { Neighbour } from '../rtnl/neigh-decode';
+import type { Rule } from '../rtnl/rule-decode';
+import type { FdbEntry } from '../rtnl/fdb';
+import type { BridgeVlanPort } from '../rtnl/bridge-vlan';
 
 /** Pads columns of rows to equal width. */
 export function columns(rows: string[][]): string {
@@ -62,4 +66,58 @@ export function formatRoutes(routes: Route[]): string {
       return parts.join(' ');
     })
     .join('\n');
+}
+
+/** Neighbours as `ip neigh` prints them. */
+export function formatNeighbours(list: Neighbour[]): string {
+  return list
+    .map((n) => [n.address, n.dev ? `dev ${n.dev}` : `ifindex ${n.index}`, n.lladdr ? `lladdr ${n.lladdr}` : '', ...n.flags, n.state.join(',').toUpperCase() || 'NONE'].filter(Boolean).join(' '))
+    .join('\n');
+}
+
+/** Bridge/VXLAN FDB entries as `bridge fdb` prints them. */
+export function formatFdb(list: FdbEntry[]): string {
+  return list
+    .map((e) => {
+      const parts = [e.lladdr, `dev ${e.dev ?? e.index}`];
+      if (e.vlan !== undefined) parts.push(`vlan ${e.vlan}`);
+      if (e.dst) parts.push(`dst ${e.dst}`);
+      if (e.vni !== undefined) parts.push(`vni ${e.vni}`);
+      if (e.masterName) parts.push(`master ${e.masterName}`);
+      parts.push(...e.flags);
+      if (e.state !== 'dynamic') parts.push(e.state);
+      return parts.join(' ');
+    })
+    .join('\n');
+}
+
+/** Rules as `ip rule` prints them. */
+export function formatRules(list: Rule[]): string {
+  return list
+    .map((r) => {
+      const parts = [`${r.priority}:`];
+      if (r.flags.includes('not')) parts.push('not');
+      parts.push(`from ${r.from ?? 'all'}`);
+      if (r.to) parts.push(`to ${r.to}`);
+      if (r.fwmark !== undefined) parts.push(`fwmark 0x${r.fwmark.toString(16)}${r.fwmask !== undefined && r.fwmask !== 0xffffffff ? `/0x${r.fwmask.toString(16)}` : ''}`);
+      if (r.iif) parts.push(`iif ${r.iif}`);
+      if (r.oif) parts.push(`oif ${r.oif}`);
+      if (r.action === 'table') parts.push(`lookup ${r.tableName}`);
+      else if (r.action === 'goto') parts.push(`goto ${r.goto}`);
+      else parts.push(r.action);
+      return parts.join(' ');
+    })
+    .join('\n');
+}
+
+/** Bridge VLAN membership as `bridge vlan` prints it. */
+export function formatBridgeVlans(list: BridgeVlanPort[]): string {
+  const rows: string[][] = [];
+  for (const p of list) {
+    p.vlans.forEach((v, i) => {
+      const vid = v.vidEnd !== undefined && v.vidEnd !== v.vid ? `${v.vid}-${v.vidEnd}` : String(v.vid);
+      rows.push([i === 0 ? p.name : '', vid, [v.pvid ? 'PVID' : '', v.untagged ? 'Egress Untagged' : ''].filter(Boolean).join(' ')]);
+    });
+  }
+  return columns(rows);
 }

@@ -18,12 +18,13 @@ export interface Address {
   peer?: string;
   broadcast?: string;
   anycast?: string;
+  multicast?: string;
   label?: string;
   /** 'global', 'link', 'host', 'site', 'nowhere', or the number as text. */
   scope: string;
   /** Flag names ('permanent', 'nodad', 'noprefixroute', 'tentative' …). */
   flags: string[];
-  /** Seconds; 4294967295 means forever. */
+  /** Seconds left; 4294967295 means forever. */
   validLft?: number;
   preferredLft?: number;
   cacheInfo?: AddressCacheInfo;
@@ -47,7 +48,7 @@ export function decodeAddress(buf: Buffer, off: number, len: number): Address {
     flags: IFA_F.filter(([bit]) => flagBits & bit).map(([, name]) => name),
   };
   if (raw.ifaLocal && raw.ifaAddress && raw.ifaAddress !== raw.ifaLocal) out.peer = raw.ifaAddress;
-  for (const k of ['broadcast', 'anycast', 'label', 'metric', 'proto', 'unknown'] as const) {
+  for (const k of ['broadcast', 'anycast', 'multicast', 'label', 'metric', 'proto', 'unknown'] as const) {
     if (raw[k] !== undefined) (out as any)[k] = raw[k];
   }
   if (raw.cacheInfo) {

@@ -14,6 +14,17 @@ export const IFA_F: [number, string][] = [
   [0x200, 'noprefixroute'], [0x400, 'autojoin'], [0x800, 'stable-privacy'],
 ];
 
+/** Address flags a caller may set (the rest are state the kernel reports). */
+export type AddressFlagName = 'nodad' | 'optimistic' | 'home' | 'mngtmpaddr' | 'noprefixroute' | 'autojoin';
+
+/** Settable flag name → IFA_F_* bit (as `ip address add … FLAG`). */
+export const SETTABLE_IFA_F: ReadonlyMap<string, number> = new Map([
+  ['nodad', 0x02], ['optimistic', 0x04], ['home', 0x10], ['mngtmpaddr', 0x100], ['noprefixroute', 0x200], ['autojoin', 0x400],
+]);
+
+/** A lifetime that never runs out (INFINITY_LIFE_TIME), as `ip` prints 'forever'. */
+export const FOREVER = 0xffff_ffff;
+
 /** struct ifa_cacheinfo. */
 export interface AddressCacheInfo {
   preferred: number;
@@ -22,6 +33,9 @@ export interface AddressCacheInfo {
   created: number;
   updated: number;
 }
+
+/** struct ifa_cacheinfo size. */
+export const IFA_CACHEINFO_SIZE = 16;
 
 /** The RTM_NEWADDR attribute table. */
 export const addressSchema = defineSchema('address', {
@@ -33,7 +47,7 @@ export const addressSchema = defineSchema('address', {
   [IFA.CACHEINFO]: {
     name: 'cacheInfo', type: 'binary',
     decode: (b, o, l): AddressCacheInfo | undefined =>
-      l >= 16 ? { preferred: b.readUInt32LE(o), valid: b.readUInt32LE(o + 4), created: b.readUInt32LE(o + 8), updated: b.readUInt32LE(o + 12) } : undefined,
+      l >= IFA_CACHEINFO_SIZE ? { preferred: b.readUInt32LE(o), valid: b.readUInt32LE(o + 4), created: b.readUInt32LE(o + 8), updated: b.readUInt32LE(o + 12) } : undefined,
   },
   [IFA.MULTICAST]: { name: 'multicast', type: 'ip' },
   [IFA.FLAGS]: { name: 'ifaFlags', type: 'u32' },

@@ -6,23 +6,41 @@ import type { NativeNetlinkSocket } from './native-netlink';
 import type { Engine } from './engine';
 import { openRtnlSocket, type SocketOptions } from './socket';
 import { LinkApi } from './link';
-import { AddressApi } from './address';
-import { RouteApi } from './route';
+import { BridgeVlanApi } from './bridge-vlan';
+import { AddressApi, prepareAddress } from './address';
+import { RouteApi, prepareRoute } from './route';
+import { NeighApi, prepareNeigh } from './neigh';
+import { FdbApi, prepareFdb } from './fdb';
+import { RuleApi, prepareRule } from './rule';
+import { prepareBatchOp, runBatch, type BatchOp, type BatchOptions, type BatchResult, type Preparers } from './batch';
 import { NetnsIdApi } from './netns-id';
+import { VfApi } from './vf';
+
+const PREPARERS: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule };
 
 /** Options of `nl.open()`. */
 export interface OpenOptions extends SocketOptions {}
 
 /** A handle on rtnetlink in one network namespace. */
 export class Rtnl {
-  /** Links: list, get (and more as the link API grows). */
+  /** Links: list, get, add, set, del. */
   readonly link: LinkApi;
+  /** Bridge VLAN filtering: `rt.bridge.vlan.add/del/list`. */
+  readonly bridge: { readonly vlan: BridgeVlanApi };
   /** Interface addresses. */
   readonly address: AddressApi;
   /** Routes. */
   readonly route: RouteApi;
+  /** ARP/NDP neighbour entries. */
+  readonly neigh: NeighApi;
+  /** Bridge and VXLAN forwarding database entries. */
+  readonly fdb: FdbApi;
+  /** Policy routing rules. */
+  readonly rule: RuleApi;
   /** Namespace ids (nsids) as seen from this handle's namespace. */
   readonly netns: NetnsIdApi;
+  /** SR-IOV virtual functions of a PF link. */
+  readonly vf: VfApi;
   /** The netlink port id the kernel assigned to this handle's socket. */
   readonly portId: number;
   private closed = false;
@@ -31,9 +49,23 @@ export class Rtnl {
   constructor(readonly engine: Engine, private readonly sock: NativeNetlinkSocket, portId: number) {
     this.portId = portId;
     this.link = new LinkApi(engine);
+    this.bridge = { vlan: new BridgeVlanApi(engine, this.link) };
     this.address = new AddressApi(engine, this.link.resolver);
     this.route = new RouteApi(engine, this.link);
+    this.neigh = new NeighApi(engine, this.link);
+    this.fdb = new FdbApi(engine, this.link);
+    this.rule = new RuleApi(engine, this.link.resolver);
     this.netns = new NetnsIdApi(engine);
+    this.vf = new VfApi(engine);
+  }
+
+  /**
+   * Applies many address/route/neigh/fdb/rule changes as one pipelined burst and reports each
+   * op's outcome in order (a failed op does not stop the others; invalid ones are not sent).
+   * Equivalent to: ip -batch FILE / bridge -batch FILE (with -force)
+   */
+  batch<Op extends BatchOp>(ops: readonly Op[], opts: BatchOptions = {}): Promise<BatchResult<Op>[]> {
+    return runBatch(this.engine, this.link.resolver, ops, (op, i) => prepareBatchOp(PREPARERS, op, i), opts);
   }
 
   /** True once close() was called. */

@@ -1,12 +1,43 @@
 /**
  * RTM_NEWLINK/RTM_DELLINK → Link. One decoder serves list, get, add (echo) and monitor events.
  */
+import { ParseError } from '../errors';
 import { decodeAttrs, type RawAttribute } from '../wire/attributes';
-import { NLMSG_HDRLEN } from '../wire/constants';
+import { AF_BRIDGE, NLMSG_HDRLEN } from '../wire/constants';
 import { IFINFOMSG_SIZE, readIfInfoMsg } from '../wire/structs';
 import { linkSchema, type LinkStats } from './link-schema';
 import { linkKindCodec } from './link-kinds/registry';
+import { decodeBridgePort } from './link-kinds/index';
+import type {
+  BondInfo, BondPortInfo, BridgeInfo, BridgePortInfo, GeneveInfo, GreInfo, IpvlanInfo, MacvlanInfo,
+  TunInfo, VlanInfo, VrfInfo, VrfPortInfo, VxlanInfo,
+} from './link-kinds/index';
 import { IFF, linkFlagNames, linkTypes } from './names';
+
+/** `link.info` types by kind; see {@link isLinkKind} for typed access. */
+export interface LinkInfoMap {
+  bridge: BridgeInfo;
+  vlan: VlanInfo;
+  macvlan: MacvlanInfo;
+  macvtap: MacvlanInfo;
+  vxlan: VxlanInfo;
+  geneve: GeneveInfo;
+  gre: GreInfo;
+  gretap: GreInfo;
+  ip6gre: GreInfo;
+  ip6gretap: GreInfo;
+  ipvlan: IpvlanInfo;
+  ipvtap: IpvlanInfo;
+  bond: BondInfo;
+  vrf: VrfInfo;
+  tun: TunInfo;
+}
+
+/** `link.slaveInfo` types by the master's kind (bridge ports use `link.bridgePort`). */
+export interface LinkSlaveInfoMap {
+  bond: BondPortInfo;
+  vrf: VrfPortInfo;
+}
 
 /** A network interface as the kernel describes it. */
 export interface Link {
@@ -56,13 +87,33 @@ export interface Link {
   parentDevBusName?: string;
   numVfs?: number;
   stats?: LinkStats;
-  /** Per-kind settings decoded from IFLA_INFO_DATA (typed per kind). */
+  /**
+   * Per-kind settings decoded from IFLA_INFO_DATA; the shape per kind is in
+   * {@link LinkInfoMap} (narrow with {@link isLinkKind}). Kinds without a codec: `{ raw }`.
+   */
   info?: Record<string, any>;
-  /** Per-port settings decoded from IFLA_INFO_SLAVE_DATA. */
+  /** Settings of this link as a bridge port (IFLA_INFO_SLAVE_DATA of a bridge, or IFLA_PROTINFO). */
+  bridgePort?: BridgePortInfo;
+  /** Per-port settings decoded from IFLA_INFO_SLAVE_DATA of other masters (bond, vrf). */
   slaveInfo?: Record<string, any>;
   /** Attributes this version doesn't decode, kept as bytes. */
   unknown?: RawAttribute[];
   [extra: string]: unknown;
+}
+
+/**
+ * Decodes a kind's nest; without a codec, or when the nest is malformed, keeps it as bytes so
+ * one odd device never drops the whole link from a dump.
+ */
+function tolerant(data: Buffer, decode: ((b: Buffer, o: number, l: number) => object) | undefined): Record<string, any> {
+  if (decode) {
+    try {
+      return decode(data, 0, data.length);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+    }
+  }
+  return { raw: Buffer.from(data) };
 }
 
 /** Decodes one link message (header at `off`, `len` bytes). */
@@ -84,15 +135,33 @@ export function decodeLink(buf: Buffer, off: number, len: number): Link {
     if (info.kind) raw.kind = info.kind;
     if (info.slaveKind) raw.slaveKind = info.slaveKind;
     const codec = info.kind ? linkKindCodec(info.kind) : undefined;
-    if (info.data) raw.info = codec?.decodeData ? codec.decodeData(info.data, 0, info.data.length) : { raw: info.data };
+    if (info.data) raw.info = tolerant(info.data, codec?.decodeData);
     const slaveCodec = info.slaveKind ? linkKindCodec(info.slaveKind) : undefined;
     if (info.slaveData) {
-      raw.slaveInfo = slaveCodec?.decodeSlaveData ? slaveCodec.decodeSlaveData(info.slaveData, 0, info.slaveData.length) : { raw: info.slaveData };
+      const decoded = tolerant(info.slaveData, slaveCodec?.decodeSlaveData);
+      if (info.slaveKind === 'bridge') raw.bridgePort = decoded;
+      else raw.slaveInfo = decoded;
     }
+  }
+  if (raw.protinfo && hdr.family === AF_BRIDGE) {
+    // AF_BRIDGE dumps (`bridge link`) carry the port settings in IFLA_PROTINFO instead.
+    const p: Buffer = raw.protinfo;
+    raw.bridgePort ??= tolerant(p, decodeBridgePort);
+    delete raw.protinfo;
+  } else if (raw.protinfo) {
+    raw.protinfo = Buffer.from(raw.protinfo);
   }
   if (raw.propList) {
     if (raw.propList.altNames) raw.altNames = raw.propList.altNames;
     delete raw.propList;
   }
   return raw as Link;
+}
+
+/**
+ * Narrows a link to one kind so `link.info` is typed:
+ * `if (isLinkKind(l, 'vlan')) console.log(l.info?.id)`.
+ */
+export function isLinkKind<K extends keyof LinkInfoMap>(link: Link, kind: K): link is Link & { kind: K; info?: LinkInfoMap[K] } {
+  return link.kind === kind;
 }

@@ -58,13 +58,19 @@ export const linkPropSchema = defineSchema('link.prop', {
   [IFLA.ALT_IFNAME]: { name: 'altNames', type: 'string', multi: true },
 });
 
+/**
+ * A view of the payload, not a copy: IFLA_INFO_DATA / SLAVE_DATA are decoded by the kind codec
+ * straight away (the link decoder copies only what it keeps raw).
+ */
+const view: AttrSpec['decode'] = (b, o, l) => b.subarray(o, o + l);
+
 /** IFLA_LINKINFO children; DATA and SLAVE_DATA stay raw here and are decoded per kind. */
 export const linkInfoSchema = defineSchema('link.linkinfo', {
   [IFLA_INFO.KIND]: { name: 'kind', type: 'string' },
-  [IFLA_INFO.DATA]: { name: 'data', type: 'binary' },
+  [IFLA_INFO.DATA]: { name: 'data', type: 'binary', decode: view },
   [IFLA_INFO.XSTATS]: { name: 'xstats', type: 'binary' },
   [IFLA_INFO.SLAVE_KIND]: { name: 'slaveKind', type: 'string' },
-  [IFLA_INFO.SLAVE_DATA]: { name: 'slaveData', type: 'binary' },
+  [IFLA_INFO.SLAVE_DATA]: { name: 'slaveData', type: 'binary', decode: view },
 });
 
 /**
@@ -80,7 +86,7 @@ export const linkSchema = defineSchema('link', {
   [IFLA.LINK]: u32('link'),
   [IFLA.QDISC]: { name: 'qdisc', type: 'string' },
   [IFLA.MASTER]: u32('master'),
-  [IFLA.PROTINFO]: { name: 'protinfo', type: 'binary' },
+  [IFLA.PROTINFO]: { name: 'protinfo', type: 'binary', decode: (b, o, l) => b.subarray(o, o + l) },
   [IFLA.TXQLEN]: u32('txqlen'),
   [IFLA.OPERSTATE]: { name: 'operstate', type: 'u8', decode: (b, o, l) => (l >= 1 ? operStates[b[o]!] ?? String(b[o]) : undefined) },
   [IFLA.LINKMODE]: { name: 'linkMode', type: 'u8', decode: (b, o, l) => (l >= 1 ? (b[o] === 1 ? 'DORMANT' : 'DEFAULT') : undefined) },

@@ -1,13 +1,19 @@
 /**
- * rt.link: list and inspect network interfaces.
+ * rt.link: list, inspect, create, change and delete network interfaces.
  */
-import { AF_UNSPEC, NLM_F_DUMP, RTM_GETLINK, RTM_NEWLINK } from '../wire/constants';
-import { MessageWriter } from '../wire/message-writer';
+import { NetlinkError } from '../errors';
+import { AF_UNSPEC, NLM_F_DUMP, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../wire/constants';
+import { MessageWriter, type BuiltMessage } from '../wire/message-writer';
 import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../wire/structs';
+import type { NetnsRef } from '../netns-ref';
 import type { Engine } from './engine';
 import { IFLA } from './link-schema';
 import { decodeLink, type Link } from './link-decode';
 import { linkRefParts, LinkIndexResolver, type LinkRef } from './link-ref';
+import { kindOptionsKey, kindsForOptionsKey, planAdd, planSet, type LinkAddSpec, type LinkChanges, type RequestBuilder, type VethAddSpec } from './link-spec';
+import { openRtnlSocket } from './socket';
+import { linkKindCodec } from './link-kinds/registry';
+import './link-kinds/index';
 
 /** Options of `rt.link.list()`. */
 export interface LinkListOptions {
@@ -26,6 +32,11 @@ export interface LinkGetOptions {
   signal?: AbortSignal;
 }
 
+/** Options of add / set / del. */
+export interface LinkRequestOptions {
+  signal?: AbortSignal;
+}
+
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWLINK ? decodeLink(buf, off, len) : undefined);
 
 /** Link operations of one rtnetlink handle. */
@@ -37,8 +48,13 @@ export class LinkApi {
     this.resolver = new LinkIndexResolver(async (name) => (await this.get(name)).index);
   }
 
+  private sig(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {
+    return opts.signal ? { signal: opts.signal } : {};
+  }
+
   /**
-   * Lists every link in the handle's namespace (one dump).
+   * Lists every link in the handle's namespace (one dump), with stats64, master, parent link,
+   * link netnsid, per-kind `info` and `bridgePort`.
    * Equivalent to: ip -d -s link show [master M] [type K]
    */
   async list(opts: LinkListOptions = {}): Promise<Link[]> {
@@ -52,7 +68,7 @@ export class LinkApi {
       w.string(1 /* IFLA_INFO_KIND */, opts.kind, 'kind');
       w.nestEnd();
     }
-    return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode, ...(opts.signal ? { signal: opts.signal } : {}) });
+    return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode, ...this.sig(opts) });
   }
 
   /**
@@ -65,8 +81,122 @@ export class LinkApi {
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: parts.index ?? 0 }));
     if (parts.name !== undefined) w.string(IFLA.IFNAME, parts.name, 'name');
     if (opts.extMask !== undefined) w.u32(IFLA.EXT_MASK, opts.extMask, 'extMask');
-    const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode, ...this.sig(opts) });
     if (!link) throw new Error('link.get: the kernel acknowledged without a reply');
     return link;
+  }
+
+  /** Sends every message of a planned request in order (one batch) and releases what it borrowed. */
+  private async send(b: RequestBuilder, operation: string, opts: LinkRequestOptions): Promise<Link[]> {
+    let built: BuiltMessage[];
+    try {
+      built = await b.finish(this.resolver, operation);
+      // Issued together, they leave in one sendmsg and the kernel handles them in order.
+      const replies = await Promise.all(built.map((m, i) => this.engine.request(m, { operation, decode, ...this.sig(opts) }).catch((err: unknown) => {
+        const hint = b.messages[i]!.hint;
+        // Some refusals come without extack; say what was most likely wrong.
+        if (hint && err instanceof NetlinkError && err.code === 'EOPNOTSUPP' && !err.extack) {
+          throw new NetlinkError({ errno: err.errno, operation, extack: hint, ...(err.attribute !== undefined ? { attribute: err.attribute } : {}) });
+        }
+        throw err;
+      })));
+      return replies.flat();
+    } finally {
+      b.close();
+    }
+  }
+
+  /**
+   * Creates a link and returns it as the kernel reports it. A spec per kind (veth, bridge,
+   * vlan, macvlan, macvtap, vxlan, geneve, gretap, ipvlan, bond, dummy, vrf; any other kind
+   * with raw `data`). Input is validated before anything is sent; a failed add leaves nothing
+   * behind.
+   *
+   * Equivalent to: ip link add NAME [link PARENT] [netns NS] [mtu M] [address A] [master B] type KIND [options]
+   */
+  async add(spec: LinkAddSpec, opts: LinkRequestOptions = {}): Promise<Link> {
+    const plan = planAdd(spec);
+    const echoed = await this.send(plan.builder, 'link.add', opts);
+    // NLM_F_ECHO: kernels that honour it (6.3+) send the new link back. It is current unless a
+    // master was set or more settings follow (both happen after it was made).
+    const echo = spec.netns === undefined ? echoed.find((l) => l.name === spec.name) : undefined;
+    const peerNetns = spec.kind === 'veth' ? (spec as VethAddSpec).peer?.netns : undefined;
+    // A link made in another namespace is finished and read back through a handle there.
+    const inLinkNetns = <T>(fn: (api: LinkApi) => Promise<T>) => (spec.netns !== undefined ? withHandleIn(spec.netns, fn) : fn(this));
+    return inLinkNetns(async (api) => {
+      const ref: LinkRef = echo ? echo.index : spec.name;
+      try {
+        if (plan.followUp) await api.set(ref, plan.followUp, opts);
+        if (plan.peerFollowUp) {
+          // The peer is the link's IFLA_LINK, an ifindex in the peer's own namespace.
+          const peer = (await api.get(ref, this.sig(opts))).link ?? (spec as VethAddSpec).peer!.name!;
+          const followUp = plan.peerFollowUp;
+          if (peerNetns !== undefined) await withHandleIn(peerNetns, (p) => p.set(peer, followUp, opts));
+          else await this.set(peer, followUp, opts);
+        }
+      } catch (err) {
+        // Leave nothing behind (deleting a veth takes its peer along).
+        await api.del(ref).catch(() => undefined);
+        throw err;
+      }
+      if (echo && !plan.followUp && !plan.peerFollowUp && spec.master === undefined) return echo;
+      return api.get(ref, this.sig(opts));
+    });
+  }
+
+  /**
+   * Changes a link: any mix of up/down, mtu, address, name, alias, txqlen, promisc, allmulti,
+   * arp, master (null: nomaster), netns, group, gso/gro limits, carrier, kind options
+   * (`{ bridge: {...} }`, `{ vxlan: {...} }` …) and port settings (`bridgePort`, `bondPort`),
+   * in one request where the kernel allows. Bridge port settings go in an AF_BRIDGE request
+   * after it (as `bridge link set` sends them), and a few things take a request each (bond port
+   * settings after a new master, each macvlan source MAC); they are sent together, in order,
+   * and one failing doesn't undo the others.
+   *
+   * Equivalent to: ip link set dev NAME [up|down] [mtu M] [address A] [name N] [alias S]
+   *   [txqlen Q] [promisc on|off] [master B | nomaster] [netns NS] [group G] [type KIND options]
+   *   and: bridge link set dev NAME [hairpin on] [learning off] [flood on] [isolated on] …
+   */
+  async set(ref: LinkRef, changes: LinkChanges, opts: LinkRequestOptions = {}): Promise<void> {
+    let kind = changes?.kind;
+    const key = changes && typeof changes === 'object' ? kindOptionsKey(changes as unknown as Record<string, unknown>) : undefined;
+    let current: Record<string, unknown> | undefined;
+    if (key) {
+      const kinds = kindsForOptionsKey(key);
+      const merges = kinds.some((k) => linkKindCodec(k)?.mergeForSet);
+      if (kind === undefined && kinds.length === 1) kind = kinds[0];
+      if (kind === undefined || merges) {
+        // Validate first (with a kind that shares the table), then ask the kernel which kind
+        // the link is, and for kinds whose changes replace everything, what it has now.
+        planSet(ref, changes, kind ?? kinds[0]).close();
+        const link = await this.get(ref, this.sig(opts));
+        kind ??= link.kind ?? '';
+        current = link.info;
+      }
+    }
+    await this.send(planSet(ref, changes, kind, current), 'link.set', opts);
+  }
+
+  /**
+   * Deletes a link (a veth takes its peer with it).
+   * Equivalent to: ip link del dev NAME
+   */
+  async del(ref: LinkRef, opts: LinkRequestOptions = {}): Promise<void> {
+    const parts = linkRefParts(ref, 'link');
+    const w = new MessageWriter(RTM_DELLINK, 0);
+    w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: parts.index ?? 0 }));
+    if (parts.name !== undefined) w.string(IFLA.IFNAME, parts.name, 'link');
+    await this.engine.request(w.finish(), { operation: 'link.del', ...this.sig(opts) });
+  }
+}
+
+/** Runs `fn` with a link API bound to a short-lived handle in namespace `ns`. */
+async function withHandleIn<T>(ns: NetnsRef, fn: (api: LinkApi) => Promise<T>): Promise<T> {
+  const target = typeof ns === 'object' && ns !== null && 'pid' in ns ? { netnsPid: ns.pid } : { netns: ns };
+  const { engine } = await openRtnlSocket(target);
+  try {
+    return await fn(new LinkApi(engine));
+  } finally {
+    engine.close();
   }
 }

@@ -3,18 +3,22 @@ import { decodeAttrs, type RawAttribute } from '../wire/attributes';
 import { familyName } from '../wire/address';
 import { AF_INET, AF_INET6, NLMSG_HDRLEN } from '../wire/constants';
 import { RTMSG_SIZE, readRtMsg } from '../wire/structs';
-import { routeSchema, RTNH_F, type NextHop, type RouteMetrics } from './route-schema';
+import { routeSchema, RTM_F, RTNH_F, type NextHop, type RouteMetrics } from './route-schema';
 import { routeProtocols, routeTables, routeTypes, scopes } from './names';
 
-/** A route as the kernel describes it. */
+/**
+ * A route as the kernel describes it. Field names follow `ip route add` words, so a listed
+ * route can be handed back to `del`/`replace`: `src` is the preferred source (RTA_PREFSRC,
+ * `ip -j` prints it as "prefsrc"), `from` the source prefix (RTA_SRC).
+ */
 export interface Route {
   family: 'inet' | 'inet6' | string;
   /** 'default', 'a.b.c.d/len', or a bare address for a host route (as `ip route` prints it). */
   dst: string;
   dstLen: number;
-  /** Source prefix (IPv6 subtrees, `from`), when set. */
-  src?: string;
-  srcLen?: number;
+  /** Source prefix (`from`; IPv6 subtrees, `ip route get … from`), when set. */
+  from?: string;
+  fromLen?: number;
   /** Table id (RTA_TABLE when present, so ids above 255 are exact). */
   table: number;
   /** 'main', 'local', 'default' or the id as text. */
@@ -33,19 +37,29 @@ export interface Route {
   /** Name of the outgoing link (resolved by list/get unless disabled). */
   dev?: string;
   iif?: number;
+  /** Name of the input link (`ip route get … iif`), when resolved. */
+  iifName?: string;
+  /** Priority (`metric`). */
   metric?: number;
-  prefsrc?: string;
-  /** rtm_flags and next-hop flags ('onlink', 'linkdown' …). */
+  /** Preferred source address (RTA_PREFSRC; `src` in `ip route add`). */
+  src?: string;
+  /** rtm_flags and next-hop flags ('onlink', 'linkdown', 'cloned' …). */
   flags: string[];
   multipath?: NextHop[];
   metrics?: RouteMetrics;
+  /** IPv6 router preference: 'low' | 'medium' | 'high'. */
   pref?: string;
   mark?: number;
   uid?: number;
   nhid?: number;
+  /** Seconds until an IPv6 route expires (`expires`). */
   expires?: number;
   realm?: number;
   cacheInfo?: { expires: number; used: number; lastUse: number };
+  ttlPropagate?: number;
+  ipProto?: number;
+  sport?: number;
+  dport?: number;
   encapType?: number;
   encap?: Buffer;
   unknown?: RawAttribute[];
@@ -58,30 +72,59 @@ function prefixText(addr: string | undefined, len: number, family: number): stri
   return len === max ? addr : `${addr}/${len}`;
 }
 
+function flagNames(flags: number): string[] {
+  const out: string[] = [];
+  if (flags === 0) return out;
+  for (const [bit, n] of RTNH_F) if (flags & bit) out.push(n);
+  for (const [bit, n] of RTM_F) if (flags & bit) out.push(n);
+  return out;
+}
+
+/** clock_t ticks per second in netlink's rta_cacheinfo (fixed by the ABI). */
+const USER_HZ = 100;
+
+// Table ids repeat across a dump; naming an unnamed one allocates, so remember the last.
+let lastTable = -1;
+let lastTableName = '';
+function tableName(id: number): string {
+  if (id !== lastTable) {
+    lastTable = id;
+    lastTableName = routeTables.name(id);
+  }
+  return lastTableName;
+}
+
 /** Decodes one route message. */
 export function decodeRoute(buf: Buffer, off: number, len: number): Route {
-  const hdr = readRtMsg(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
-  const raw: any = decodeAttrs(routeSchema, buf, off + NLMSG_HDRLEN + RTMSG_SIZE, off + len);
-  const table = raw.rtaTable ?? hdr.table;
-  const route: Route = {
-    family: familyName(hdr.family),
-    dst: prefixText(raw.rtaDst, hdr.dstLen, hdr.family),
-    dstLen: hdr.dstLen,
-    table,
-    tableName: routeTables.name(table),
-    protocol: routeProtocols.name(hdr.protocol),
-    scope: scopes.name(hdr.scope),
-    type: routeTypes.name(hdr.type),
-    tos: hdr.tos,
-    flags: RTNH_F.filter(([bit]) => hdr.flags & bit).map(([, n]) => n),
+  const at = off + NLMSG_HDRLEN;
+  // Validates the length; the fields are then read in place (a dump decodes 100 000 of these).
+  readRtMsg(buf, at, len - NLMSG_HDRLEN);
+  const family = buf[at]!;
+  const dstLen = buf[at + 1]!;
+  const srcLen = buf[at + 2]!;
+  const rtmFlags = buf.readUInt32LE(at + 8);
+  // Attributes land directly on the route (schema names are Route's names; RTA_TABLE
+  // overrides the 8-bit rtm_table), then dst/from become prefixes using the header's lengths.
+  const route: any = {
+    family: familyName(family),
+    dst: '',
+    dstLen,
+    table: buf[at + 4]!,
+    tableName: '',
+    protocol: routeProtocols.name(buf[at + 5]!),
+    scope: scopes.name(buf[at + 6]!),
+    type: routeTypes.name(buf[at + 7]!),
+    tos: buf[at + 3]!,
+    flags: flagNames(rtmFlags),
   };
-  if (hdr.srcLen || raw.rtaSrc) {
-    route.src = prefixText(raw.rtaSrc, hdr.srcLen, hdr.family);
-    route.srcLen = hdr.srcLen;
+  decodeAttrs(routeSchema, buf, at + RTMSG_SIZE, off + len, route);
+  route.dst = prefixText(route.dst || undefined, dstLen, family);
+  if (srcLen || route.from !== undefined) {
+    route.from = prefixText(route.from, srcLen, family);
+    route.fromLen = srcLen;
   }
-  for (const key of Object.keys(raw)) {
-    if (key === 'rtaDst' || key === 'rtaSrc' || key === 'rtaTable') continue;
-    (route as any)[key] = raw[key];
-  }
-  return route;
+  route.tableName = tableName(route.table);
+  // Dumps carry an IPv6 route's lifetime in RTA_CACHEINFO (clock_t, USER_HZ = 100), not RTA_EXPIRES.
+  if (route.expires === undefined && route.cacheInfo?.expires > 0) route.expires = Math.trunc(route.cacheInfo.expires / USER_HZ);
+  return route as Route;
 }

@@ -1,6 +1,7 @@
 /** RTA_* attributes, route metrics and next hops (linux/rtnetlink.h). */
 import { defineSchema, forEachAttr, type AttrSpec } from '../wire/attributes';
 import { formatIp } from '../wire/address';
+import { ValidationError } from '../errors';
 
 /** RTA_* attribute numbers. */
 export const RTA = {
@@ -17,14 +18,48 @@ export const RTAX: Record<string, number> = {
   congctl: 16, fastopen_no_cookie: 17,
 };
 
-/** Route metrics (RTA_METRICS), named as iproute2 names them. */
-export type RouteMetrics = Partial<Record<keyof typeof RTAX | string, number | string>>;
+/**
+ * Route metrics (RTA_METRICS), named as iproute2 names them, in the kernel's units
+ * (`lock` lists the metrics locked against path-MTU discovery and the like; `congctl` is a name).
+ */
+export interface RouteMetrics {
+  mtu?: number; window?: number; rtt?: number; rttvar?: number; ssthresh?: number; cwnd?: number;
+  advmss?: number; reordering?: number; hoplimit?: number; initcwnd?: number; features?: number;
+  rto_min?: number; initrwnd?: number; quickack?: number; congctl?: string; fastopen_no_cookie?: number;
+  lock?: string[];
+}
+
+const RTAX_NAMES = new Map(Object.entries(RTAX).map(([n, t]) => [t, n]));
+
+/** RTAX_LOCK bitmask → metric names. */
+function decodeLock(b: Buffer, o: number, l: number): string[] | undefined {
+  if (l < 4) return undefined;
+  const mask = b.readUInt32LE(o);
+  const out: string[] = [];
+  for (let t = 1; t < 32; t++) if (mask & (1 << t)) out.push(RTAX_NAMES.get(t) ?? String(t));
+  return out;
+}
+
+/** Metric names → RTAX_LOCK bitmask. */
+export function lockMask(names: unknown, field: string): number {
+  if (!Array.isArray(names)) throw new ValidationError(field, 'expected an array of metric names');
+  let mask = 0;
+  for (const n of names) {
+    const t = RTAX[n as string];
+    if (t === undefined || t === RTAX.lock) throw new ValidationError(field, `unknown metric ${JSON.stringify(n)}`);
+    mask |= 1 << t;
+  }
+  return mask;
+}
 
 /** RTA_METRICS children. */
 export const metricsSchema = defineSchema(
   'route.metrics',
   Object.fromEntries(
-    Object.entries(RTAX).map(([name, type]): [number, AttrSpec] => [type, { name, type: name === 'congctl' ? 'string' : 'u32' }]),
+    Object.entries(RTAX).map(([name, type]): [number, AttrSpec] => [
+      type,
+      name === 'lock' ? { name, type: 'u32', decode: decodeLock } : { name, type: name === 'congctl' ? 'string' : 'u32' },
+    ]),
   ),
 );
 
@@ -39,6 +74,24 @@ export function decodeVia(b: Buffer, o: number, l: number): { family: number; ad
 export const RTNH_F: [number, string][] = [
   [1, 'dead'], [2, 'pervasive'], [4, 'onlink'], [8, 'offload'], [16, 'linkdown'], [32, 'unresolved'], [64, 'trap'],
 ];
+
+/** RTNH_F_ONLINK: the gateway is on the link even if no prefix says so (`onlink`). */
+export const RTNH_F_ONLINK = 4;
+
+/** rtm_flags above the next-hop flags (RTM_F_*), as iproute2 names them. */
+export const RTM_F: [number, string][] = [
+  [0x100, 'notify'], [0x200, 'cloned'], [0x400, 'equalize'], [0x800, 'prefix'], [0x1000, 'lookup_table'],
+  [0x2000, 'fib_match'], [0x4000, 'rt_offload'], [0x8000, 'rt_trap'], [0x2000_0000, 'rt_offload_failed'],
+];
+
+/** RTM_F_LOOKUP_TABLE: `ip route get` asks for the table the lookup used. */
+export const RTM_F_LOOKUP_TABLE = 0x1000;
+/** RTM_F_FIB_MATCH: `ip route get fibmatch` returns the matching FIB entry. */
+export const RTM_F_FIB_MATCH = 0x2000;
+
+/** RTA_PREF values (ICMPV6_ROUTER_PREF_*) by name. */
+export const ROUTE_PREF: Record<string, number> = { medium: 0, high: 1, low: 3 };
+const PREF_NAMES: Record<number, string> = { 0: 'medium', 1: 'high', 3: 'low' };
 
 /** One next hop of a multipath route. */
 export interface NextHop {
@@ -80,23 +133,43 @@ export function decodeMultipath(b: Buffer, o: number, l: number): NextHop[] {
   return out;
 }
 
+/**
+ * Decodes a gateway-like address, reusing the previous string when the bytes repeat: most
+ * routes of a dump share a handful of gateways and sources, and each fresh string is garbage
+ * the collector must trace for as long as the routes live.
+ */
+function repeatedIp(): (b: Buffer, o: number, l: number) => string | undefined {
+  let lastKey = -1;
+  let last = '';
+  return (b, o, l) => {
+    if (l !== 4) return l === 16 ? formatIp(b, o, l) : undefined;
+    const key = b.readUInt32LE(o);
+    if (key !== lastKey) {
+      lastKey = key;
+      last = formatIp(b, o, 4);
+    }
+    return last;
+  };
+}
+
 /** The RTM_NEWROUTE attribute table. */
 export const routeSchema = defineSchema('route', {
-  [RTA.DST]: { name: 'rtaDst', type: 'ip' },
-  [RTA.SRC]: { name: 'rtaSrc', type: 'ip' },
+  // dst and from are addresses here; decodeRoute turns them into prefixes with the rtmsg lengths.
+  [RTA.DST]: { name: 'dst', type: 'ip' },
+  [RTA.SRC]: { name: 'from', type: 'ip' },
   [RTA.IIF]: { name: 'iif', type: 'u32' },
   [RTA.OIF]: { name: 'oif', type: 'u32' },
-  [RTA.GATEWAY]: { name: 'gateway', type: 'ip' },
+  [RTA.GATEWAY]: { name: 'gateway', type: 'ip', decode: repeatedIp() },
   [RTA.PRIORITY]: { name: 'metric', type: 'u32' },
-  [RTA.PREFSRC]: { name: 'prefsrc', type: 'ip' },
+  [RTA.PREFSRC]: { name: 'src', type: 'ip', decode: repeatedIp() },
   [RTA.METRICS]: { name: 'metrics', type: 'nested', nested: metricsSchema },
   [RTA.MULTIPATH]: { name: 'multipath', type: 'binary', decode: decodeMultipath },
   [RTA.FLOW]: { name: 'realm', type: 'u32' },
   [RTA.CACHEINFO]: { name: 'cacheInfo', type: 'binary', decode: (b, o, l) => (l >= 32 ? { expires: b.readInt32LE(o + 8), used: b.readUInt32LE(o + 16), lastUse: b.readUInt32LE(o + 4) } : undefined) },
-  [RTA.TABLE]: { name: 'rtaTable', type: 'u32' },
+  [RTA.TABLE]: { name: 'table', type: 'u32' },
   [RTA.MARK]: { name: 'mark', type: 'u32' },
   [RTA.VIA]: { name: 'via', type: 'binary', decode: decodeVia },
-  [RTA.PREF]: { name: 'pref', type: 'u8', decode: (b, o, l) => (l >= 1 ? ({ 0: 'medium', 1: 'high', 3: 'low' } as Record<number, string>)[b[o]!] ?? String(b[o]) : undefined) },
+  [RTA.PREF]: { name: 'pref', type: 'u8', decode: (b, o, l) => (l >= 1 ? PREF_NAMES[b[o]!] ?? String(b[o]) : undefined) },
   [RTA.ENCAP_TYPE]: { name: 'encapType', type: 'u16' },
   [RTA.ENCAP]: { name: 'encap', type: 'binary' },
   [RTA.EXPIRES]: { name: 'expires', type: 'u32' },

@@ -4,7 +4,8 @@
  */
 import { native } from '../native';
 import { toNsTarget, type NetnsRef } from '../netns-ref';
-import { ValidationError } from '../errors';
+import { ValidationError, type SystemError } from '../errors';
+import { netnsEntryError } from '../netns/netns-error';
 import { Engine, type EngineOptions } from './engine';
 import type { NativeNetlinkSocket } from './native-netlink';
 import {
@@ -45,21 +46,31 @@ function setBuffer(sock: NativeNetlinkSocket, force: number, plain: number, size
   }
 }
 
-/** Opens, configures and binds a NETLINK_ROUTE socket. */
-export async function openRtnlSocket(opts: SocketOptions = {}): Promise<RtnlSocket> {
+/**
+ * Opens, configures and binds a NETLINK_ROUTE socket. Socket errors (e.g. ENOBUFS from
+ * recvmsg) fail every pending request unless `onError` takes them (a monitor turns ENOBUFS
+ * into a 'resync' event instead).
+ */
+export async function openRtnlSocket(opts: SocketOptions = {}, onError?: (err: SystemError) => void): Promise<RtnlSocket> {
   if (opts.netns !== undefined && opts.netnsPid !== undefined) {
     throw new ValidationError('netnsPid', 'give either netns or netnsPid, not both');
   }
   const target = opts.netns !== undefined ? toNsTarget(opts.netns) : opts.netnsPid !== undefined ? toNsTarget({ pid: opts.netnsPid }, 'netnsPid') : undefined;
   const n = native();
-  const fd = target ? (await n.openNetlink(NETLINK_ROUTE, target)).fd : n.openNetlinkSync(NETLINK_ROUTE);
+  let fd: number;
+  try {
+    fd = target ? (await n.openNetlink(NETLINK_ROUTE, target)).fd : n.openNetlinkSync(NETLINK_ROUTE);
+  } catch (err) {
+    // 'open ENOENT' alone doesn't say which namespace was missing.
+    throw target ? netnsEntryError(err, 'open', target) : err;
+  }
   let engine!: Engine;
   let sock: NativeNetlinkSocket;
   try {
     sock = new n.NetlinkSocket(
       fd,
       (buf, ends, nsids) => engine.receive(buf, ends, nsids),
-      (err) => engine.failAll(err),
+      (err) => (onError ? onError(err) : engine.failAll(err)),
     );
   } catch (err) {
     n.closeFd(fd);

@@ -20,20 +20,34 @@ export interface CidrBytes extends IpBytes {
   prefixLen: number;
 }
 
-const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
+/**
+ * Dotted quad → 4 bytes, or null. Hand-rolled rather than a regex: bulk changes parse two
+ * addresses per route, and the regex's match array and substrings were most of their cost.
+ * Each part is 1–3 digits, ≤ 255, without leading zeros ('01' looks octal to other tools).
+ */
 function parseIPv4(text: string): Buffer | null {
-  const m = IPV4_RE.exec(text);
-  if (!m) return null;
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
   const out = Buffer.allocUnsafe(4);
-  for (let i = 0; i < 4; i++) {
-    const part = m[i + 1]!;
-    if (part.length > 1 && part[0] === '0') return null; // no octal-looking parts
-    const v = Number(part);
-    if (v > 255) return null;
-    out[i] = v;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0x2e; // a '.' after the end closes the last part
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && value === 0) return null;
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return null;
+    } else if (c === 0x2e) {
+      if (digits === 0 || part > 3) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return null;
+    }
   }
-  return out;
+  return part === 4 ? out : null;
 }
 
 function parseIPv6(text: string): Buffer | null {
@@ -101,7 +115,8 @@ export function parseCidr(text: unknown, field: string, family?: number): CidrBy
     }
     prefixLen = Number(lenText);
   }
-  return { ...ip, prefixLen };
+  // Not `{ ...ip, prefixLen }`: object spread costs microseconds, and bulk changes parse 100 000 of these.
+  return { family: ip.family, bytes: ip.bytes, prefixLen };
 }
 
 /** Formats 4 bytes at `off` as dotted quad. */

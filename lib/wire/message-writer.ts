@@ -39,6 +39,11 @@ export class MessageWriter {
     this.buf = next;
   }
 
+  /** Bytes written so far: where the next struct or attribute starts (to patch a value later). */
+  get offset(): number {
+    return this.off;
+  }
+
   /** Appends a fixed-size struct (ifinfomsg, rtmsg …) filled by `fill`; padded to 4 bytes. */
   struct(size: number, fill: (b: Buffer, at: number) => void): this {
     const padded = align4(size);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, DumpInterruptedError } from '../../lib/rtnl/engine';
 import { MessageWriter } from '../../lib/wire/message-writer';
-import { NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, RTM_GETLINK, RTM_NEWLINK, RTM_NEWROUTE } from '../../lib/wire/constants';
+import { NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, RTM_GETLINK, RTM_NEWLINK, RTM_NEWROUTE } from '../../lib/wire/constants';
 import { NetlinkError } from '../../lib/errors';
 import { FakeTransport, ack, done, nlmsg, tick } from '../helpers/fake-kernel';
 
@@ -19,26 +19,58 @@ const reply = (seq: number, n: number, flags = NLM_F_MULTI) => {
 const decodeN = (buf: Buffer, off: number) => buf.readUInt32LE(off + 16);
 
 describe('request engine', () => {
-  it('pipelines requests issued in one tick into one sendmsg, with NLM_F_ACK set', async () => {
+  it('pipelines requests issued in one tick into one sendmsg, closed by one acked barrier', async () => {
     const t = new FakeTransport();
     const e = new Engine(t);
     const ps = Array.from({ length: 50 }, () => e.request(req(), { operation: 'route.add' }));
     await tick();
     expect(t.sends.length).toBe(1);
     const msgs = t.messages();
-    expect(msgs.length).toBe(50);
-    expect(msgs.every((m) => m.flags & NLM_F_ACK)).toBe(true);
-    expect(new Set(msgs.map((m) => m.seq)).size).toBe(50);
+    expect(msgs.length).toBe(51);
+    const barrier = msgs.at(-1)!;
+    expect(barrier.type).toBe(NLMSG_NOOP);
+    expect(barrier.flags & NLM_F_ACK).toBe(NLM_F_ACK);
+    expect(msgs.slice(0, 50).every((m) => !(m.flags & NLM_F_ACK))).toBe(true);
+    expect(new Set(msgs.map((m) => m.seq)).size).toBe(51);
     expect(t.refs).toBe(1);
-    e.receive(Buffer.concat(msgs.map((m) => ack(m.seq))));
+    let settled = 0;
+    ps.forEach((p) => p.then(() => settled++));
+    await tick();
+    expect(settled).toBe(0);
+    e.receive(ack(barrier.seq));
     await Promise.all(ps);
     expect(t.refs).toBe(0);
+  });
+
+  it('a change that fails before the barrier rejects; the others resolve at the barrier', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const ps = Array.from({ length: 5 }, () => e.request(req(), { operation: 'route.add' }));
+    await tick();
+    const msgs = t.messages();
+    e.receive(Buffer.concat([ack(msgs[2]!.seq, 17, { msg: 'File exists' }), ack(msgs.at(-1)!.seq)]));
+    const res = await Promise.allSettled(ps);
+    expect(res.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((res[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'EEXIST', extack: 'File exists' });
+  });
+
+  it('requests that expect a reply keep NLM_F_ACK and complete on their own ack', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const p = e.request(req(RTM_GETLINK), { operation: 'link.get', decode: decodeN });
+    await tick();
+    const msgs = t.messages();
+    expect(msgs.length).toBe(1);
+    expect(msgs[0]!.flags & NLM_F_ACK).toBe(NLM_F_ACK);
+    e.receive(Buffer.concat([reply(msgs[0]!.seq, 9, 0), ack(msgs[0]!.seq)]));
+    expect(await p).toEqual([9]);
   });
 
   it('bounds requests in flight and sends the rest as acks come back', async () => {
     const t = new FakeTransport();
     const e = new Engine(t, { maxInFlight: 10 });
-    const ps = Array.from({ length: 25 }, () => e.request(req(), { operation: 'route.add' }));
+    const get = () => e.request(req(RTM_GETLINK), { operation: 'link.get', decode: decodeN });
+    const ps = Array.from({ length: 25 }, get);
     await tick();
     expect(t.messages().length).toBe(10);
     e.receive(Buffer.concat(t.messages().map((m) => ack(m.seq))));
@@ -57,7 +89,7 @@ describe('request engine', () => {
     const msg = req();
     const p = e.request(msg, { operation: 'route.add' });
     await tick();
-    const [m] = t.messages();
+    const [m] = t.messages(); // the change itself; a barrier follows it
     // offset 16+12 is where the 'table' attribute starts in the request
     e.receive(ack(m!.seq, 22, { msg: 'Invalid table', offs: 28 }));
     const err = await p.catch((x) => x);
@@ -156,7 +188,7 @@ describe('request engine', () => {
     await tick();
     const bad = nlmsg(RTM_NEWLINK, 0, 1);
     bad.writeUInt32LE(9999, 0);
-    const good = ack(t.messages()[0]!.seq);
+    const good = ack(t.messages().at(-1)!.seq);
     e.receive(Buffer.concat([bad, good]), [bad.length, bad.length + good.length]);
     await p;
     expect(warnings.length).toBe(1);

@@ -1,0 +1,101 @@
+/**
+ * macvtap devices through their character device /dev/tapN (N = the link's ifindex).
+ * Exported from the package root as `nl.macvtap`:
+ *
+ *   await rt.link.add({ name: 'mvt0', kind: 'macvtap', link: 'eth1', macvlan: { mode: 'bridge' } });
+ *   const mvt = await nl.macvtap.open('mvt0', { vnetHdr: true });
+ *
+ * The node's major:minor comes from /sys/class/net/LINK/macvtap/tapN/dev. When /dev/tapN is
+ * missing (a container with its own /dev) or belongs to another device (ifindexes repeat
+ * across namespaces), the device is opened through a private node made for the purpose and
+ * unlinked at once. For a link in another namespace the lookup runs on a short-lived thread
+ * inside it, with a private mount namespace and its own sysfs (sysfs shows the namespace of
+ * whoever mounted it).
+ */
+import { ValidationError } from '../errors';
+import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns-ref';
+import { withContext } from '../netns/netns-error';
+import { IFF, nativeTap } from './native-tap';
+import { configureQueue } from './queue-config';
+import { Tap } from './tap-device';
+import { offloadNames, resolveCommon, throwIfAborted, type CommonTapOptions } from './tap-options';
+
+/** Options of {@link open}. */
+export interface MacvtapOptions extends CommonTapOptions {
+  /** The namespace the macvtap link is in (default: the current one). */
+  netns?: NetnsRef;
+  /**
+   * How often to check that the link still exists (default 1000 ms; 0 = never). A deleted
+   * macvtap's fd reports nothing — reads just stop and writes vanish — so the Tap asks the
+   * kernel (TUNGETIFF, which fails with ENOLINK) and closes with 'close' when it is gone.
+   */
+  livenessMs?: number;
+}
+
+/**
+ * Opens the macvtap link `link` (a name). Each extra queue (`queues: n`, `addQueue()`) is
+ * another open of the same character device; the kernel spreads traffic over them.
+ * The Tap's `kind` is 'macvtap', `devicePath` the node used.
+ *
+ * Equivalent to: exec 3<>/dev/tap$(cat /sys/class/net/LINK/ifindex)
+ */
+export async function open(link: string, opts: MacvtapOptions = {}): Promise<Tap> {
+  if (typeof link !== 'string' || link.length === 0 || Buffer.byteLength(link) > 15 || /[\s/:]/.test(link)) {
+    throw new ValidationError('link', 'must be the name of a macvtap link (≤ 15 bytes)');
+  }
+  if (opts === null || typeof opts !== 'object') throw new ValidationError('opts', 'must be an object');
+  const common = resolveCommon(opts, 0);
+  const livenessMs = opts.livenessMs ?? 1000;
+  if (typeof livenessMs !== 'number' || !Number.isInteger(livenessMs) || livenessMs < 0) throw new ValidationError('livenessMs', 'must be a non-negative integer');
+  const target: NativeNsTarget | undefined = opts.netns === undefined ? undefined : toNsTarget(opts.netns);
+  const t = nativeTap();
+  const context = `macvtap.open ${link}`;
+  const signal = opts.signal;
+  throwIfAborted(signal);
+  // A fresh macvtap queue starts with IFF_VNET_HDR on: say what we want.
+  const flags = IFF.TAP | IFF.NO_PI | (common.vnetHdrSize > 0 ? IFF.VNET_HDR : 0);
+  const queues: Tap[] = [];
+  let appliedOffloads = common.offloadBits;
+
+  const openOne = async (): Promise<Tap> => {
+    let r;
+    try {
+      r = await t.tapOpenMacvtap(link, target);
+    } catch (err) {
+      throw withContext(err, context);
+    }
+    try {
+      throwIfAborted(signal);
+      t.tapIoctl(r.fd, 'TUNSETIFF', flags);
+      appliedOffloads = configureQueue(r.fd, common, appliedOffloads, false);
+    } catch (err) {
+      t.tapCloseFd(r.fd);
+      throw withContext(err, context);
+    }
+    return new Tap({
+      fd: r.fd,
+      kind: 'macvtap',
+      name: link,
+      index: r.number,
+      vnetHdrSize: common.vnetHdrSize,
+      packetInfo: false,
+      offloads: offloadNames(appliedOffloads).filter((o) => common.offloads.includes(o)),
+      multiQueue: true,
+      pump: common.pump,
+      arenaBytes: common.arenaBytes,
+      queues,
+      openQueue: openOne,
+      devicePath: r.text,
+      livenessMs,
+    });
+  };
+
+  const first = await openOne();
+  try {
+    for (let i = 1; i < common.queues; i++) await openOne();
+  } catch (err) {
+    first.closeAll();
+    throw err;
+  }
+  return first;
+}

@@ -1,0 +1,71 @@
+/**
+ * A Node stream over a Tap, for code that speaks streams (`pipeline`, `stream.compose` …).
+ * Object mode: every chunk is one frame (a copy when read). Slower than the 'frames' event
+ * — a copy and a stream call per frame — and meant for convenience, not for switching.
+ */
+import { Duplex } from 'node:stream';
+import { ValidationError } from '../errors';
+import type { FrameBatch } from './frame-batch';
+import type { Tap } from './tap-device';
+
+/** Options of {@link stream}. */
+export interface TapStreamOptions {
+  /** Frames buffered on the readable side before the tap is paused (default 256). */
+  highWaterMark?: number;
+  /** Close the tap when the stream is destroyed (default true). Ending the writable side leaves it open. */
+  closeTap?: boolean;
+}
+
+/**
+ * Wraps `tap` in a Duplex: reading yields frames, writing sends them ('drain' from the tap
+ * becomes the stream's backpressure). The stream ends when the tap closes.
+ */
+export function stream(tap: Tap, opts: TapStreamOptions = {}): Duplex {
+  if (tap === null || typeof tap !== 'object' || typeof (tap as Tap).writeBatch !== 'function') {
+    throw new ValidationError('tap', 'must be a Tap');
+  }
+  const closeTap = opts.closeTap !== false;
+  const onFrames = (batch: FrameBatch): void => {
+    let more = true;
+    for (let i = 0; i < batch.count; i++) more = duplex.push(batch.copy(i));
+    if (!more) tap.pause();
+  };
+  const onClose = (): void => {
+    tap.off('frames', onFrames);
+    duplex.push(null);
+  };
+  const sendOrWait = (frames: Buffer[], cb: (err?: Error | null) => void): void => {
+    if (tap.closed) {
+      cb(new Error(`tap ${tap.name} is closed`));
+      return;
+    }
+    tap.writeBatch(frames);
+    if (tap.writableNeedDrain) tap.once('drain', () => cb());
+    else cb();
+  };
+  const duplex = new Duplex({
+    objectMode: true,
+    highWaterMark: opts.highWaterMark ?? 256,
+    read() {
+      if (tap.isPaused()) tap.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      sendOrWait([chunk], cb);
+    },
+    writev(chunks, cb) {
+      sendOrWait(
+        chunks.map((c) => c.chunk as Buffer),
+        cb,
+      );
+    },
+    destroy(err, cb) {
+      tap.off('frames', onFrames);
+      tap.off('close', onClose);
+      if (closeTap) tap.close();
+      cb(err);
+    },
+  });
+  tap.on('frames', onFrames);
+  tap.once('close', onClose);
+  return duplex;
+}

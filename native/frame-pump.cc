@@ -1,0 +1,570 @@
+// FramePump: moves frames between one TUN/TAP/macvtap fd and JavaScript.
+//
+// The fd is non-blocking and watched by a uv_poll_t on the main loop. Each readable wakeup
+// reads frames until EAGAIN, the batch limit or the end of the arena, packing them into one
+// JS-owned arena, then makes ONE call into JS with the count; offsets and lengths are written
+// into a JS-owned Uint32Array. The arena and that array are reused for every batch, so frames
+// cost a read() each and no allocation; their views are valid only during the call.
+//
+// Writes are tried at once. EAGAIN queues a copy and watches for POLLOUT; 'drain' fires when
+// the queue empties. Link-down style errors (EIO, ENETDOWN …) drop the frame and count it.
+// A vanished device (EBADFD, POLLERR) closes the pump and, when found by the poll callback,
+// reports 'close' to JS. Nothing here throws out of the event loop.
+#include <napi.h>
+#include <node_api.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "errno-error.h"
+
+namespace netlinkjs {
+namespace {
+
+// Slots of the Float64Array shared with JS (lib/tap/native-tap.ts mirrors this order).
+enum Stat {
+  kRxFrames,
+  kRxBytes,
+  kTxFrames,
+  kTxBytes,
+  kTxDrops,       // frames refused by the device (link down …) or by a full queue
+  kRxErrors,      // failed reads other than EAGAIN
+  kTxErrors,      // failed writes other than EAGAIN (a subset of the drops)
+  kQueuedFrames,  // frames waiting for POLLOUT right now
+  kQueuedBytes,
+  kRxBatches,     // JS calls made with frames
+  kLastErrno,     // errno of the last failed read or write (0 = none yet)
+  kClosedErrno,   // non-zero once the device went away (the errno that told us)
+  kStatCount
+};
+
+// Event kinds passed to the JS callback as its first argument.
+enum Event { kEvFrames = 0, kEvDrain = 1, kEvClose = 2 };
+
+// Outcome of one frame write (returned by write()).
+enum WriteResult { kWritten = 0, kQueued = 1, kDropped = 2, kClosed = 3 };
+
+// Span flags in writeSpans(): the low byte selects the buffer, this bit asks for a zeroed
+// prefix (vnet header) to be written in front of the frame.
+constexpr uint32_t kSpanZeroPrefix = 0x100;
+
+constexpr size_t kMaxPrefix = 64;
+
+// Errors that mean the device is gone for good: stop polling, close, report 'close'.
+bool DeviceGone(int err) { return err == EBADFD || err == EBADF || err == ENODEV || err == ENXIO; }
+
+class FramePump : public Napi::ObjectWrap<FramePump> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FramePump",
+                       {
+                           InstanceMethod<&FramePump::Start>("start"),
+                           InstanceMethod<&FramePump::Pause>("pause"),
+                           InstanceMethod<&FramePump::Resume>("resume"),
+                           InstanceMethod<&FramePump::Write>("write"),
+                           InstanceMethod<&FramePump::WriteBatch>("writeBatch"),
+                           InstanceMethod<&FramePump::WriteSpans>("writeSpans"),
+                           InstanceMethod<&FramePump::Close>("close"),
+                           InstanceMethod<&FramePump::Ref>("ref"),
+                           InstanceMethod<&FramePump::Unref>("unref"),
+                           InstanceAccessor<&FramePump::GetFd>("fd"),
+                       });
+  }
+
+  // new FramePump(fd, arena: Buffer, meta: Uint32Array, stats: Float64Array,
+  //               opts: { maxFrame, batchFrames, maxQueueFrames, maxQueueBytes, prefixBytes },
+  //               onEvent: (kind, n) => void)
+  // The pump takes ownership of fd (closes it on close()).
+  explicit FramePump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FramePump>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 6 || !info[0].IsNumber() || !info[1].IsBuffer() || !info[2].IsTypedArray() ||
+        !info[3].IsTypedArray() || !info[4].IsObject() || !info[5].IsFunction()) {
+      throw Napi::TypeError::New(env, "FramePump(fd, arena, meta, stats, opts, onEvent)");
+    }
+    fd_ = info[0].As<Napi::Number>().Int32Value();
+    auto arena = info[1].As<Napi::Buffer<uint8_t>>();
+    auto meta = info[2].As<Napi::TypedArray>();
+    auto stats = info[3].As<Napi::TypedArray>();
+    if (meta.TypedArrayType() != napi_uint32_array || stats.TypedArrayType() != napi_float64_array) {
+      throw Napi::TypeError::New(env, "meta must be a Uint32Array and stats a Float64Array");
+    }
+    Napi::Object opts = info[4].As<Napi::Object>();
+    maxFrame_ = OptSize(opts, "maxFrame", 65600);
+    batchFrames_ = OptSize(opts, "batchFrames", 256);
+    maxQueueFrames_ = OptSize(opts, "maxQueueFrames", 1024);
+    maxQueueBytes_ = OptSize(opts, "maxQueueBytes", 8u << 20);
+    prefixBytes_ = OptSize(opts, "prefixBytes", 0);
+    if (fd_ < 0) throw Napi::RangeError::New(env, "fd must be a non-negative integer");
+    if (prefixBytes_ > kMaxPrefix) throw Napi::RangeError::New(env, "prefixBytes is too large");
+    if (arena.Length() < maxFrame_) throw Napi::RangeError::New(env, "arena is smaller than maxFrame");
+    if (batchFrames_ == 0) throw Napi::RangeError::New(env, "batchFrames must be positive");
+    if (meta.ElementLength() < 2 * batchFrames_) throw Napi::RangeError::New(env, "meta must hold 2 × batchFrames");
+    if (stats.ElementLength() < kStatCount) throw Napi::RangeError::New(env, "stats is too short");
+
+    arena_ = arena.Data();
+    arenaLen_ = arena.Length();
+    meta_ = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(meta.ArrayBuffer().Data()) + meta.ByteOffset());
+    stats_ = reinterpret_cast<double*>(static_cast<uint8_t*>(stats.ArrayBuffer().Data()) + stats.ByteOffset());
+    arenaRef_ = Napi::Persistent(arena.As<Napi::Object>());
+    metaRef_ = Napi::Persistent(meta.As<Napi::Object>());
+    statsRef_ = Napi::Persistent(stats.As<Napi::Object>());
+    onEvent_ = Napi::Persistent(info[5].As<Napi::Function>());
+    asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "netlinkjs.FramePump", info.This().As<Napi::Object>());
+    std::memset(zeroPrefix_, 0, sizeof zeroPrefix_);
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
+    handle_ = new PollHandle();
+    handle_->owner = this;
+    int rc = uv_poll_init(loop, &handle_->poll, fd_);
+    if (rc != 0) {
+      delete handle_;
+      handle_ = nullptr;
+      ThrowErrno(env, -rc, "uv_poll_init");
+    }
+    env_ = env;
+    napi_add_env_cleanup_hook(env, &FramePump::OnEnvCleanup, this);
+    cleanupHook_ = true;
+    // An open pump must outlive every reference JS drops: libuv holds a pointer to it.
+    Napi::ObjectWrap<FramePump>::Ref();
+  }
+
+  ~FramePump() override {
+    inDestructor_ = true;
+    Shutdown(0);
+  }
+
+ private:
+  struct PollHandle {
+    uv_poll_t poll;
+    FramePump* owner;
+  };
+
+  static size_t OptSize(Napi::Object opts, const char* key, size_t dflt) {
+    Napi::Value v = opts.Get(key);
+    if (!v.IsNumber()) return dflt;
+    double d = v.As<Napi::Number>().DoubleValue();
+    return d < 0 ? 0 : static_cast<size_t>(d);
+  }
+
+  Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    started_ = true;
+    UpdatePoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    paused_ = true;
+    UpdatePoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    paused_ = false;
+    UpdatePoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr && !closed_) uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->poll));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr && !closed_) uv_unref(reinterpret_cast<uv_handle_t*>(&handle_->poll));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown(0);
+    return info.Env().Undefined();
+  }
+
+  // write(frame: Uint8Array, prefix?: Uint8Array | true) → WriteResult
+  // prefix true writes prefixBytes zero bytes (an empty vnet header) in front of the frame.
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "frame must be a Uint8Array");
+    Bytes frame = BytesOf(info[0].As<Napi::TypedArray>());
+    Bytes prefix{nullptr, 0};
+    if (info.Length() > 1) {
+      if (info[1].IsTypedArray()) {
+        prefix = BytesOf(info[1].As<Napi::TypedArray>());
+        if (prefix.len > kMaxPrefix) throw Napi::RangeError::New(env, "prefix is too large");
+      } else if (info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value()) {
+        prefix = Bytes{zeroPrefix_, prefixBytes_};
+      }
+    }
+    int r = SendOne(prefix.data, prefix.len, frame.data, frame.len);
+    if (!queue_.empty()) WatchWritable();
+    return Napi::Number::New(env, r);
+  }
+
+  // writeBatch(frames: Uint8Array[], zeroPrefix?: boolean) → frames accepted (written or queued)
+  Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "frames must be an array");
+    Napi::Array frames = info[0].As<Napi::Array>();
+    bool zero = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    uint32_t n = frames.Length();
+    // Validate first so a bad element never leaves a half-written batch behind.
+    std::vector<Bytes> list;
+    list.reserve(n);
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Value v = frames.Get(i);
+      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "frames[" + std::to_string(i) + "] must be a Uint8Array");
+      list.push_back(BytesOf(v.As<Napi::TypedArray>()));
+    }
+    uint32_t accepted = 0;
+    for (const Bytes& b : list) {
+      int r = SendOne(zero ? zeroPrefix_ : nullptr, zero ? prefixBytes_ : 0, b.data, b.len);
+      if (r == kWritten || r == kQueued) accepted++;
+      if (r == kClosed) break;
+    }
+    if (!queue_.empty()) WatchWritable();
+    return Napi::Number::New(env, accepted);
+  }
+
+  // writeSpans(buffers: Uint8Array[], spans: Uint32Array, count) → frames accepted.
+  // spans holds `count` triples [bufferIndex | flags, offset, length]. This is the switch's
+  // path: frames are forwarded straight out of another pump's arena without any views.
+  Napi::Value WriteSpans(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsArray() || !info[1].IsTypedArray() || !info[2].IsNumber()) {
+      throw Napi::TypeError::New(env, "writeSpans(buffers, spans, count)");
+    }
+    Napi::Array bufs = info[0].As<Napi::Array>();
+    uint32_t nb = bufs.Length();
+    if (nb > 255) throw Napi::RangeError::New(env, "at most 255 buffers");
+    Bytes views[255];
+    for (uint32_t i = 0; i < nb; i++) {
+      Napi::Value v = bufs.Get(i);
+      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "buffers[" + std::to_string(i) + "] must be a Uint8Array");
+      views[i] = BytesOf(v.As<Napi::TypedArray>());
+    }
+    Napi::TypedArray spansArr = info[1].As<Napi::TypedArray>();
+    if (spansArr.TypedArrayType() != napi_uint32_array) throw Napi::TypeError::New(env, "spans must be a Uint32Array");
+    const uint32_t* spans = reinterpret_cast<const uint32_t*>(
+        static_cast<uint8_t*>(spansArr.ArrayBuffer().Data()) + spansArr.ByteOffset());
+    double countD = info[2].As<Napi::Number>().DoubleValue();
+    if (countD < 0 || countD * 3 > spansArr.ElementLength()) throw Napi::RangeError::New(env, "count exceeds spans");
+    size_t count = static_cast<size_t>(countD);
+    for (size_t i = 0; i < count; i++) {
+      uint32_t which = spans[3 * i] & 0xff;
+      if (which >= nb) throw Napi::RangeError::New(env, "span " + std::to_string(i) + " names a missing buffer");
+      if (static_cast<uint64_t>(spans[3 * i + 1]) + spans[3 * i + 2] > views[which].len) {
+        throw Napi::RangeError::New(env, "span " + std::to_string(i) + " is outside its buffer");
+      }
+    }
+    uint32_t accepted = 0;
+    for (size_t i = 0; i < count; i++) {
+      const uint32_t* s = spans + 3 * i;
+      bool zero = (s[0] & kSpanZeroPrefix) != 0;
+      int r = SendOne(zero ? zeroPrefix_ : nullptr, zero ? prefixBytes_ : 0, views[s[0] & 0xff].data + s[1], s[2]);
+      if (r == kWritten || r == kQueued) accepted++;
+      if (r == kClosed) break;
+    }
+    if (!queue_.empty()) WatchWritable();
+    return Napi::Number::New(env, accepted);
+  }
+
+  struct Bytes {
+    const uint8_t* data;
+    size_t len;
+  };
+
+  static Bytes BytesOf(Napi::TypedArray t) {
+    auto* base = static_cast<const uint8_t*>(t.ArrayBuffer().Data());
+    return Bytes{base + t.ByteOffset(), t.ByteLength()};
+  }
+
+  // Writes (or queues) one frame; never throws.
+  int SendOne(const uint8_t* pre, size_t preLen, const uint8_t* data, size_t len) {
+    if (closed_) return kClosed;
+    if (!queue_.empty()) return Enqueue(pre, preLen, data, len);
+    for (;;) {
+      ssize_t n;
+      if (preLen > 0) {
+        iovec iov[2] = {{const_cast<uint8_t*>(pre), preLen}, {const_cast<uint8_t*>(data), len}};
+        n = writev(fd_, iov, 2);
+      } else {
+        n = write(fd_, data, len);
+      }
+      if (n >= 0) {
+        stats_[kTxFrames] += 1;
+        stats_[kTxBytes] += static_cast<double>(len);
+        return kWritten;
+      }
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) return Enqueue(pre, preLen, data, len);
+      stats_[kLastErrno] = err;
+      if (DeviceGone(err)) {
+        stats_[kTxDrops] += 1;
+        stats_[kTxErrors] += 1;
+        Shutdown(err);
+        return kClosed;
+      }
+      // EIO (link down), ENETDOWN, EINVAL (malformed vnet header), EMSGSIZE, ENOMEM …:
+      // this frame is lost, the device is fine.
+      stats_[kTxDrops] += 1;
+      stats_[kTxErrors] += 1;
+      return kDropped;
+    }
+  }
+
+  int Enqueue(const uint8_t* pre, size_t preLen, const uint8_t* data, size_t len) {
+    size_t total = preLen + len;
+    if (queue_.size() >= maxQueueFrames_ || queuedBytes_ + total > maxQueueBytes_) {
+      stats_[kTxDrops] += 1;
+      return kDropped;
+    }
+    std::vector<uint8_t> copy(total);
+    if (preLen > 0) std::memcpy(copy.data(), pre, preLen);
+    std::memcpy(copy.data() + preLen, data, len);
+    queue_.push_back(Pending{std::move(copy), len});
+    queuedBytes_ += total;
+    stats_[kQueuedFrames] = static_cast<double>(queue_.size());
+    stats_[kQueuedBytes] = static_cast<double>(queuedBytes_);
+    return kQueued;
+  }
+
+  void WatchWritable() { UpdatePoll(); }
+
+  // Writes queued frames until the queue is empty or the device pushes back again.
+  // Returns true when the queue went empty.
+  bool Flush() {
+    while (!queue_.empty() && !closed_) {
+      Pending& p = queue_.front();
+      ssize_t n = write(fd_, p.bytes.data(), p.bytes.size());
+      if (n < 0) {
+        int err = errno;
+        if (err == EINTR) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) return false;
+        stats_[kLastErrno] = err;
+        stats_[kTxDrops] += 1;
+        stats_[kTxErrors] += 1;
+        if (DeviceGone(err)) {
+          Shutdown(err);
+          return false;
+        }
+      } else {
+        stats_[kTxFrames] += 1;
+        stats_[kTxBytes] += static_cast<double>(p.payload);
+      }
+      queuedBytes_ -= p.bytes.size();
+      queue_.pop_front();
+    }
+    stats_[kQueuedFrames] = static_cast<double>(queue_.size());
+    stats_[kQueuedBytes] = static_cast<double>(queuedBytes_);
+    return queue_.empty() && !closed_;
+  }
+
+  // Asks libuv for exactly the events we need now (nothing → the poll handle stops).
+  void UpdatePoll() {
+    if (closed_ || handle_ == nullptr) return;
+    int want = 0;
+    if (started_ && !paused_) want |= UV_READABLE;
+    if (!queue_.empty()) want |= UV_WRITABLE;
+    if (want == events_) return;
+    events_ = want;
+    if (want == 0) {
+      uv_poll_stop(&handle_->poll);
+    } else {
+      int rc = uv_poll_start(&handle_->poll, want, &FramePump::OnPoll);
+      if (rc != 0) {
+        stats_[kLastErrno] = -rc;
+        events_ = 0;
+      }
+    }
+  }
+
+  static void OnPoll(uv_poll_t* poll, int status, int events) {
+    // poll is the first member of PollHandle.
+    FramePump* self = reinterpret_cast<PollHandle*>(poll)->owner;
+    if (self == nullptr) return;
+    self->HandlePoll(status, events);
+  }
+
+  void HandlePoll(int status, int events) {
+    if (closed_) return;
+    if (status < 0) {
+      // POLLERR: libuv has stopped the handle. A TUN/TAP fd reports it once its device is
+      // deleted; read() tells us the real errno.
+      events_ = 0;
+      ssize_t n = read(fd_, arena_, arenaLen_ < maxFrame_ ? arenaLen_ : maxFrame_);
+      int err = n < 0 ? errno : 0;
+      if (n < 0 && err != EAGAIN && err != EINTR) {
+        stats_[kLastErrno] = err;
+        CloseAndReport(err);
+        return;
+      }
+      if (n == 0) {
+        CloseAndReport(EBADFD);
+        return;
+      }
+      // A transient error with data still flowing: deliver what we read and watch again.
+      if (n > 0) {
+        meta_[0] = 0;
+        meta_[1] = static_cast<uint32_t>(n);
+        stats_[kRxFrames] += 1;
+        stats_[kRxBytes] += static_cast<double>(n);
+        stats_[kRxBatches] += 1;
+        Emit(kEvFrames, 1);
+      }
+      UpdatePoll();
+      return;
+    }
+    if ((events & UV_WRITABLE) && !queue_.empty()) {
+      bool drained = Flush();
+      if (closed_) {
+        Emit(kEvClose, stats_[kClosedErrno]);
+        return;
+      }
+      if (drained) {
+        UpdatePoll();
+        Emit(kEvDrain, 0);
+        if (closed_) return;
+      }
+    }
+    if ((events & UV_READABLE) && started_ && !paused_) ReadBatch();
+  }
+
+  void ReadBatch() {
+    size_t pos = 0;
+    size_t count = 0;
+    int fatal = 0;
+    while (count < batchFrames_ && arenaLen_ - pos >= maxFrame_) {
+      ssize_t n = read(fd_, arena_ + pos, maxFrame_);
+      if (n < 0) {
+        int err = errno;
+        if (err == EINTR) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) break;
+        stats_[kLastErrno] = err;
+        stats_[kRxErrors] += 1;
+        if (DeviceGone(err)) fatal = err;
+        break;
+      }
+      if (n == 0) break;
+      meta_[2 * count] = static_cast<uint32_t>(pos);
+      meta_[2 * count + 1] = static_cast<uint32_t>(n);
+      stats_[kRxFrames] += 1;
+      stats_[kRxBytes] += static_cast<double>(n);
+      count++;
+      // Keep frames 8-byte aligned so JS can read headers with aligned typed views.
+      pos += (static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
+    }
+    if (count > 0) {
+      stats_[kRxBatches] += 1;
+      Emit(kEvFrames, static_cast<double>(count));
+    }
+    if (fatal != 0 && !closed_) CloseAndReport(fatal);
+  }
+
+  void CloseAndReport(int err) {
+    Shutdown(err);
+    Emit(kEvClose, err);
+  }
+
+  void Emit(int kind, double arg) {
+    Napi::Env env = env_;
+    Napi::HandleScope scope(env);
+    try {
+      onEvent_.MakeCallback(Value(), {Napi::Number::New(env, kind), Napi::Number::New(env, arg)}, *asyncContext_);
+    } catch (const Napi::Error& e) {
+      // A listener threw: surface it the way Node does for any event callback.
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  // Stops polling, closes the fd and forgets queued frames. Safe to call repeatedly and from
+  // inside the frames callback (the arena stays alive: JS owns it).
+  void Shutdown(int err) {
+    if (closed_) return;
+    closed_ = true;
+    if (err != 0 && stats_ != nullptr) stats_[kClosedErrno] = err;
+    if (handle_ != nullptr) {
+      uv_poll_stop(&handle_->poll);
+      handle_->owner = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll),
+               [](uv_handle_t* h) { delete reinterpret_cast<PollHandle*>(h); });
+      handle_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+    queue_.clear();
+    queuedBytes_ = 0;
+    if (stats_ != nullptr) {
+      stats_[kQueuedFrames] = 0;
+      stats_[kQueuedBytes] = 0;
+    }
+    if (cleanupHook_) {
+      napi_remove_env_cleanup_hook(env_, &FramePump::OnEnvCleanup, this);
+      cleanupHook_ = false;
+    }
+    // Let the wrapper be collected once JS drops it (the constructor took a strong ref).
+    if (!inDestructor_) Napi::ObjectWrap<FramePump>::Unref();
+  }
+
+  // The environment is going away (worker exit, process teardown): release the fd quietly.
+  static void OnEnvCleanup(void* arg) {
+    FramePump* self = static_cast<FramePump*>(arg);
+    self->cleanupHook_ = false;
+    self->inDestructor_ = true;
+    self->Shutdown(0);
+  }
+
+  struct Pending {
+    std::vector<uint8_t> bytes;  // prefix + frame
+    size_t payload;              // frame bytes, for stats
+  };
+
+  Napi::Env env_{nullptr};
+  PollHandle* handle_ = nullptr;
+  int fd_ = -1;
+  uint8_t* arena_ = nullptr;
+  size_t arenaLen_ = 0;
+  uint32_t* meta_ = nullptr;
+  double* stats_ = nullptr;
+  size_t maxFrame_ = 0;
+  size_t batchFrames_ = 0;
+  size_t maxQueueFrames_ = 0;
+  size_t maxQueueBytes_ = 0;
+  size_t prefixBytes_ = 0;
+  uint8_t zeroPrefix_[kMaxPrefix];
+  Napi::ObjectReference arenaRef_;
+  Napi::ObjectReference metaRef_;
+  Napi::ObjectReference statsRef_;
+  Napi::FunctionReference onEvent_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  std::deque<Pending> queue_;
+  size_t queuedBytes_ = 0;
+  int events_ = 0;
+  bool started_ = false;
+  bool paused_ = false;
+  bool closed_ = false;
+  bool cleanupHook_ = false;
+  bool inDestructor_ = false;
+};
+
+}  // namespace
+
+void InitFramePump(Napi::Env env, Napi::Object exports) {
+  exports.Set("FramePump", FramePump::Define(env));
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("statCount", Napi::Number::New(env, kStatCount));
+  c.Set("spanZeroPrefix", Napi::Number::New(env, kSpanZeroPrefix));
+  exports.Set("framePumpConstants", c);
+}
+
+}  // namespace netlinkjs

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// Route add: netlinkjs against `ip -batch`, adding 100 000 routes.
+//
+// Builds a throwaway namespace, then in the same run and alternating, times a fresh `node`
+// process that loads dist/index.js and adds ROUTES routes with a plain
+// `Promise.all(routes.map((r) => rt.route.add(r)))` against `ip -batch FILE` adding the same
+// routes (`route add 10.x.y.z/32 via 10.0.0.2 dev v0 table 100`). Each timing is the whole
+// program: start, parse/build, every request and its ack, exit. Table 100 is flushed between
+// runs (not timed) and every run is checked to have added every route. Prints both medians
+// and the ratio (ours / iproute2). The namespace is removed on exit, error or Ctrl-C.
+//
+//   node scripts/build-ts.mjs && sudo npm run bench:route-add [-- --runs 7 --routes 100000 --batch]
+//
+// --batch: our side uses rt.batch(ops) instead of Promise.all over rt.route.add.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dist = path.join(root, 'dist', 'index.js');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const RUNS = opt('runs', 7);
+const ROUTES = opt('routes', 100_000);
+const MODE = args.includes('--batch') ? 'batch' : 'all';
+
+if (!existsSync(dist)) {
+  console.error(`${dist} is missing: run \`node scripts/build-ts.mjs\` first`);
+  process.exit(1);
+}
+if (process.getuid?.() !== 0) {
+  console.error('route-add needs root (it builds a network namespace)');
+  process.exit(1);
+}
+
+const ns = `nljs-bench-add-${randomBytes(3).toString('hex')}`;
+const work = mkdtempSync(path.join(tmpdir(), 'nljs-bench-add-'));
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  } catch {
+    /* never created, or already gone */
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+const ip = (...a) => execFileSync('ip', a, { encoding: 'utf8', maxBuffer: 1 << 30 });
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// CPU time of reaped children (utime + stime, fields 16–17 of /proc/self/stat, in clock ticks):
+// on a busy machine wall time mostly measures the scheduler, CPU time still measures the work.
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+function childCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * TICK_MS;
+}
+
+function timeRun(cmd, argv) {
+  const c0 = childCpuMs();
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { maxBuffer: 1 << 30, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr || r.error}`);
+  return { ms, cpu: childCpuMs() - c0, out: r.stdout };
+}
+
+// Both sides add the same routes: 10.100.0.0/32, 10.100.0.1/32 … via 10.0.0.2 dev v0 table 100.
+const dst = (i) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`;
+const batchFile = path.join(work, 'routes.batch');
+{
+  const lines = new Array(ROUTES);
+  for (let i = 0; i < ROUTES; i++) lines[i] = `route add ${dst(i)} via 10.0.0.2 dev v0 table 100`;
+  writeFileSync(batchFile, `${lines.join('\n')}\n`);
+}
+
+// The measured program on our side: load the package, open the handle, add, exit.
+const child = path.join(work, 'add.cjs');
+writeFileSync(child, `
+const nl = require(${JSON.stringify(dist)});
+const [ns, count, mode] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
+const dst = ${dst.toString()};
+(async () => {
+  const rt = await nl.open({ netns: ns });
+  if (mode === 'batch') {
+    const ops = new Array(count);
+    for (let i = 0; i < count; i++) ops[i] = { op: 'route.add', route: { dst: dst(i), gateway: '10.0.0.2', dev: 'v0', table: 100 } };
+    const results = await rt.batch(ops);
+    const failed = results.find((r) => !r.ok);
+    if (failed) throw failed.error;
+  } else {
+    const adds = new Array(count);
+    for (let i = 0; i < count; i++) adds[i] = rt.route.add({ dst: dst(i), gateway: '10.0.0.2', dev: 'v0', table: 100 });
+    await Promise.all(adds);
+  }
+  rt.close();
+})().catch((e) => { console.error(e); process.exit(1); });
+`);
+
+function routesInTable() {
+  return Number(execFileSync('sh', ['-c', `ip -n ${ns} route show table 100 | wc -l`], { encoding: 'utf8' }).trim());
+}
+function flush() {
+  try {
+    execFileSync('ip', ['-n', ns, 'route', 'flush', 'table', '100'], { stdio: 'ignore' });
+  } catch {
+    /* table 100 does not exist yet */
+  }
+}
+
+try {
+  ip('netns', 'add', ns);
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  ip('-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
+  ip('-n', ns, 'link', 'set', 'v0', 'up');
+  ip('-n', ns, 'link', 'set', 'v1', 'up');
+  ip('-n', ns, 'address', 'add', '10.0.0.1/24', 'dev', 'v0');
+
+  const ours = [];
+  const theirs = [];
+  const ourCpu = [];
+  const theirCpu = [];
+  const run = (which) => {
+    flush();
+    const r = which === 'ours' ? timeRun(process.execPath, [child, ns, String(ROUTES), MODE]) : timeRun('ip', ['-n', ns, '-batch', batchFile]);
+    const n = routesInTable();
+    if (n !== ROUTES) throw new Error(`${which}: table 100 holds ${n} routes, expected ${ROUTES}`);
+    (which === 'ours' ? ours : theirs).push(r.ms);
+    (which === 'ours' ? ourCpu : theirCpu).push(r.cpu);
+  };
+  for (let i = 0; i < RUNS; i++) {
+    // Alternate which goes first so neither always runs on a warmer cache.
+    if (i % 2 === 0) {
+      run('ours');
+      run('theirs');
+    } else {
+      run('theirs');
+      run('ours');
+    }
+  }
+  const a = median(ours);
+  const b = median(theirs);
+  const line = (label, wall, cpu) =>
+    `  ${label.padEnd(44)} wall median ${median(wall).toFixed(1).padStart(7)} ms (min ${Math.min(...wall).toFixed(1)}), CPU median ${median(cpu).toFixed(0).padStart(5)} ms`;
+  console.log(`route add of ${ROUTES} routes (via, dev, table 100), ${RUNS} alternating runs, each a fresh process:`);
+  console.log(line(MODE === 'batch' ? 'netlinkjs  rt.batch(ops)' : 'netlinkjs  Promise.all(rt.route.add …)', ours, ourCpu));
+  console.log(line('iproute2   ip -batch', theirs, theirCpu));
+  console.log(`  ratio netlinkjs / iproute2: ${(a / b).toFixed(2)}x wall, ${(median(ourCpu) / median(theirCpu)).toFixed(2)}x CPU`);
+} finally {
+  cleanup();
+}

@@ -1,0 +1,123 @@
+/**
+ * Bulk changes against a fake socket: rt.batch's machinery resolves each distinct link name
+ * once, patches the ifindexes into already-built messages, sends every valid op in one
+ * sendmsg, and reports per-op results; invalid ops are never sent.
+ */
+import { describe, expect, it } from 'vitest';
+import { NetlinkError, ValidationError } from '../../lib/errors';
+import { RTM_NEWADDR, RTM_NEWNEIGH, RTM_NEWROUTE } from '../../lib/wire/constants';
+import { Engine } from '../../lib/rtnl/engine';
+import { LinkIndexResolver } from '../../lib/rtnl/link-ref';
+import { applyChange, prepareBatchOp, runBatch, type BatchOp, type Preparers } from '../../lib/rtnl/batch';
+import { prepareAddress } from '../../lib/rtnl/address';
+import { prepareRoute } from '../../lib/rtnl/route';
+import { prepareNeigh } from '../../lib/rtnl/neigh';
+import { prepareFdb } from '../../lib/rtnl/fdb';
+import { prepareRule } from '../../lib/rtnl/rule';
+import { FakeTransport, ack, tick } from '../helpers/fake-kernel';
+
+const preparers: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule };
+
+/** A resolver whose lookups are counted and answer from a table (ENODEV otherwise). */
+function fakeResolver(table: Record<string, number>) {
+  const calls: string[] = [];
+  const resolver = new LinkIndexResolver(async (name) => {
+    calls.push(name);
+    const i = table[name];
+    if (i === undefined) throw new NetlinkError({ errno: 19, operation: 'link.get' });
+    return i;
+  });
+  return { resolver, calls };
+}
+
+/** Acks every message sent so far that has not been answered, failing those `fail` picks. */
+function answer(t: FakeTransport, e: Engine, answered: Set<number>, fail: (type: number, bytes: Buffer) => number = () => 0) {
+  const replies = t.messages().filter((m) => !answered.has(m.seq)).map((m) => {
+    answered.add(m.seq);
+    return ack(m.seq, fail(m.type, m.bytes));
+  });
+  if (replies.length) e.receive(Buffer.concat(replies));
+}
+
+describe('runBatch', () => {
+  it('resolves each name once, sends all valid ops in one sendmsg with ifindexes patched, reports each', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver, calls } = fakeResolver({ v0: 7, v1: 8 });
+    const ops: BatchOp[] = [
+      ...Array.from({ length: 50 }, (_, i): BatchOp => ({ op: 'route.add', route: { dst: `10.1.${i}.0/24`, dev: 'v0' } })),
+      { op: 'address.add', link: 'v1', address: '10.0.0.1/24' },
+      { op: 'neigh.add', neigh: { dev: 'v0', address: '10.0.0.2', lladdr: '02:00:00:00:00:02' } },
+      { op: 'route.add', route: { dst: '10.0.0.300/24' } },
+      { op: 'route.add', route: { dst: '10.2.0.0/16', dev: 'gone' } },
+      { op: 'route.teleport' } as any,
+    ];
+    const done = runBatch(e, resolver, ops, (op, i) => prepareBatchOp(preparers, op, i));
+    await tick();
+    await tick();
+    expect(calls.sort()).toEqual(['gone', 'v0', 'v1']);
+    expect(t.sends.length).toBe(1);
+    const msgs = t.messages();
+    expect(msgs.length).toBe(52 + 1); // + the acked barrier that closes the sendmsg (engine.ts)
+    // ifindexes are in place: RTA_OIF of each route, ifa_index, ndm_ifindex.
+    const route = msgs.find((m) => m.type === RTM_NEWROUTE)!.bytes;
+    expect(route.readUInt32LE(route.length - 4)).toBe(7);
+    expect(msgs.find((m) => m.type === RTM_NEWADDR)!.bytes.readUInt32LE(16 + 4)).toBe(8);
+    expect(msgs.find((m) => m.type === RTM_NEWNEIGH)!.bytes.readInt32LE(16 + 4)).toBe(7);
+    // The kernel refuses the third route (RTA_DST 10.1.2.0).
+    answer(t, e, new Set(), (type, bytes) => (type === RTM_NEWROUTE && bytes[16 + 12 + 4 + 2] === 2 ? 17 : 0));
+    const results = await done;
+    expect(results.map((r) => r.ok)).toEqual([...Array(50).fill(true).map((_, i) => i !== 2), true, true, false, false, false]);
+    const err = (i: number) => (results[i] as { error: any }).error;
+    expect(err(2)).toBeInstanceOf(NetlinkError);
+    expect(err(2).code).toBe('EEXIST');
+    expect(err(52)).toBeInstanceOf(ValidationError);
+    expect(err(52).field).toBe('dst');
+    expect(err(53)).toBeInstanceOf(NetlinkError);
+    expect(err(53)).toMatchObject({ code: 'ENODEV', operation: 'route.add', attribute: 'dev' });
+    expect(err(54)).toBeInstanceOf(ValidationError);
+    expect(err(54).field).toBe('ops.54.op');
+    expect(results.every((r, i) => r.op === ops[i])).toBe(true);
+  });
+
+  it('needs no lookup at all when links are given by ifindex', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver, calls } = fakeResolver({});
+    const done = runBatch(e, resolver, [{ op: 'fdb.append', fdb: { dev: 4, lladdr: '00:00:00:00:00:00', dst: '192.0.2.1' } }, { op: 'rule.add', rule: { priority: 5, table: 9 } }], (op, i) => prepareBatchOp(preparers, op, i));
+    await tick();
+    await tick();
+    expect(calls).toEqual([]);
+    expect(t.messages().length).toBe(2 + 1); // + the barrier
+    answer(t, e, new Set());
+    expect((await done).map((r) => r.ok)).toEqual([true, true]);
+  });
+});
+
+describe('applyChange', () => {
+  it('rejects with the ValidationError and sends nothing', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver, calls } = fakeResolver({ v0: 1 });
+    const err = await applyChange(e, resolver, prepareRoute, 'add', { dst: '10.0.0.0/8', gateway: '2001:db8::1', dev: 'v0' }).catch((x) => x);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.field).toBe('gateway');
+    await tick();
+    expect(calls).toEqual([]);
+    expect(t.sends).toEqual([]);
+  });
+
+  it('resolves a name, patches it in, and resolves with nothing once acked', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver } = fakeResolver({ v0: 12 });
+    const p = applyChange(e, resolver, prepareNeigh, 'add', { dev: 'v0', address: '2001:db8::5', lladdr: '02:00:00:00:00:05', router: true });
+    await tick();
+    await tick();
+    const [m] = t.messages();
+    expect(m!.bytes.readInt32LE(20)).toBe(12);
+    expect(m!.bytes[16]).toBe(10);
+    answer(t, e, new Set());
+    await expect(p).resolves.toBeUndefined();
+  });
+});
