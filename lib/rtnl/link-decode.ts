@@ -2,6 +2,7 @@
  * RTM_NEWLINK/RTM_DELLINK → Link. One decoder serves list, get, add (echo) and monitor events.
  */
 import { ParseError } from '../errors';
+import { decodeVfInfoList, locateVfInfoList, type VfInfo } from './vf-schema';
 import { decodeAttrs, type RawAttribute } from '../wire/attributes';
 import { AF_BRIDGE, NLMSG_HDRLEN } from '../wire/constants';
 import { IFINFOMSG_SIZE, readIfInfoMsg } from '../wire/structs';
@@ -86,6 +87,8 @@ export interface Link {
   parentDevName?: string;
   parentDevBusName?: string;
   numVfs?: number;
+  /** SR-IOV VFs, when VF info was asked for (extMask RTEXT_FILTER_VF); see rt.vf.list(). */
+  vfs?: VfInfo[];
   stats?: LinkStats;
   /**
    * Per-kind settings decoded from IFLA_INFO_DATA; the shape per kind is in
@@ -119,7 +122,12 @@ function tolerant(data: Buffer, decode: ((b: Buffer, o: number, l: number) => ob
 /** Decodes one link message (header at `off`, `len` bytes). */
 export function decodeLink(buf: Buffer, off: number, len: number): Link {
   const hdr = readIfInfoMsg(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
-  const raw: any = decodeAttrs(linkSchema, buf, off + NLMSG_HDRLEN + IFINFOMSG_SIZE, off + len, {
+  const attrs = off + NLMSG_HDRLEN + IFINFOMSG_SIZE;
+  const end = off + len;
+  // Past ~220 VFs the kernel's IFLA_VFINFO_LIST outgrows its 16-bit length (it wraps), so the
+  // list is located by counting its entries and the attributes either side decoded apart.
+  const vfList = locateVfInfoList(buf, attrs, end);
+  const raw: any = decodeAttrs(linkSchema, buf, attrs, vfList ? vfList.start : end, {
     index: hdr.index,
     name: '',
     mtu: 0,
@@ -129,6 +137,10 @@ export function decodeLink(buf: Buffer, off: number, len: number): Link {
     operstate: 'UNKNOWN',
     linkType: linkTypes.name(hdr.type),
   });
+  if (vfList) {
+    decodeAttrs(linkSchema, buf, vfList.next, end, raw);
+    raw.vfs = decodeVfInfoList(buf, vfList.payload, vfList.len, hdr.type);
+  }
   const info = raw.linkinfo;
   if (info) {
     delete raw.linkinfo;

@@ -2,7 +2,7 @@
  * IFLA_* attribute numbers and the link message schema (linux/if_link.h).
  * Per-kind IFLA_INFO_DATA schemas live in link-kinds/, one file per kind.
  */
-import { defineSchema, readU64, type AttrSpec } from '../wire/attributes';
+import { defineSchema, forEachAttr, readU64, type AttrSpec } from '../wire/attributes';
 import { linkTypes, operStates } from './names';
 
 /** IFLA_* attribute numbers. */
@@ -18,6 +18,7 @@ export const IFLA = {
   MAX_MTU: 51, PROP_LIST: 52, ALT_IFNAME: 53, PERM_ADDRESS: 54, PROTO_DOWN_REASON: 55,
   PARENT_DEV_NAME: 56, PARENT_DEV_BUS_NAME: 57, GRO_MAX_SIZE: 58, TSO_MAX_SIZE: 59,
   TSO_MAX_SEGS: 60, ALLMULTI: 61, DEVLINK_PORT: 62, GSO_IPV4_MAX_SIZE: 63, GRO_IPV4_MAX_SIZE: 64,
+  DPLL_PIN: 65, MAX_PACING_OFFLOAD_HORIZON: 66, NETNS_IMMUTABLE: 67, HEADROOM: 68, TAILROOM: 69,
 } as const;
 
 /** IFLA_INFO_* (inside IFLA_LINKINFO). */
@@ -34,24 +35,54 @@ export interface LinkStats {
   rxCompressed: number; txCompressed: number; rxNohandler?: number; rxOtherhostDropped?: number;
 }
 
-const STATS64_FIELDS: (keyof LinkStats)[] = [
-  'rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped',
-  'multicast', 'collisions', 'rxLengthErrors', 'rxOverErrors', 'rxCrcErrors', 'rxFrameErrors',
-  'rxFifoErrors', 'rxMissedErrors', 'txAbortedErrors', 'txCarrierErrors', 'txFifoErrors',
-  'txHeartbeatErrors', 'txWindowErrors', 'rxCompressed', 'txCompressed', 'rxNohandler',
-  'rxOtherhostDropped',
-];
-
-/** Decodes struct rtnl_link_stats64 (fields beyond the payload are left out). */
+/**
+ * Decodes struct rtnl_link_stats64 (fields beyond the payload are left out). Built as one
+ * object literal, so every Link's stats share a hidden class: this runs for every link of
+ * every dump.
+ */
 export function decodeStats64(buf: Buffer, off: number, len: number): LinkStats | undefined {
   if (len < 23 * 8) return undefined;
-  const out: Partial<LinkStats> = {};
-  const n = Math.min(STATS64_FIELDS.length, Math.floor(len / 8));
-  for (let i = 0; i < n; i++) out[STATS64_FIELDS[i]!] = readU64(buf, off + i * 8);
-  return out as LinkStats;
+  const u = (i: number) => readU64(buf, off + i * 8);
+  const out: LinkStats = {
+    rxPackets: u(0), txPackets: u(1), rxBytes: u(2), txBytes: u(3), rxErrors: u(4), txErrors: u(5),
+    rxDropped: u(6), txDropped: u(7), multicast: u(8), collisions: u(9), rxLengthErrors: u(10),
+    rxOverErrors: u(11), rxCrcErrors: u(12), rxFrameErrors: u(13), rxFifoErrors: u(14),
+    rxMissedErrors: u(15), txAbortedErrors: u(16), txCarrierErrors: u(17), txFifoErrors: u(18),
+    txHeartbeatErrors: u(19), txWindowErrors: u(20), rxCompressed: u(21), txCompressed: u(22),
+  };
+  if (len >= 24 * 8) out.rxNohandler = u(23);
+  if (len >= 25 * 8) out.rxOtherhostDropped = u(24);
+  return out;
 }
 
 const u32 = (name: string): AttrSpec => ({ name, type: 'u32' });
+
+const ADDR_GEN_MODES = ['eui64', 'none', 'stable_secret', 'random'];
+const AF_INET6 = 10;
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+
+/**
+ * IFLA_AF_SPEC holds ~800 bytes of per-protocol configuration and counters per link. Only the
+ * IPv6 address generation mode (what `ip -d link` prints as inet6_addr_gen_mode) is taken out;
+ * copying the rest for every link would dominate a large dump.
+ */
+function decodeAfSpec(b: Buffer, o: number, l: number): { inet6AddrGenMode?: string } {
+  const out: { inet6AddrGenMode?: string } = {};
+  forEachAttr(b, o, o + l, (family, at, len) => {
+    if (family !== AF_INET6) return;
+    forEachAttr(b, at, at + len, (t, a, n) => {
+      if (t === IFLA_INET6_ADDR_GEN_MODE && n >= 1) out.inet6AddrGenMode = ADDR_GEN_MODES[b[a]!] ?? String(b[a]);
+    }, 'link.afSpec.inet6');
+  }, 'link.afSpec');
+  return out;
+}
+
+/** IFLA_XDP children: whether and how a program is attached. */
+const xdpSchema = defineSchema('link.xdp', {
+  2: { name: 'attached', type: 'u8' },
+  3: { name: 'flags', type: 'u32' },
+  4: { name: 'progId', type: 'u32' },
+});
 
 /** IFLA_PROP_LIST children: alternative names. */
 export const linkPropSchema = defineSchema('link.prop', {
@@ -95,7 +126,7 @@ export const linkSchema = defineSchema('link', {
   [IFLA.NUM_VF]: u32('numVfs'),
   [IFLA.VFINFO_LIST]: { name: 'vfinfoList', type: 'binary' },
   [IFLA.STATS64]: { name: 'stats', type: 'binary', decode: decodeStats64 },
-  [IFLA.AF_SPEC]: { name: 'afSpec', type: 'binary' },
+  [IFLA.AF_SPEC]: { name: 'afSpec', type: 'binary', decode: decodeAfSpec },
   [IFLA.GROUP]: u32('group'),
   [IFLA.PROMISCUITY]: u32('promiscuity'),
   [IFLA.NUM_TX_QUEUES]: u32('numTxQueues'),
@@ -123,7 +154,11 @@ export const linkSchema = defineSchema('link', {
   [IFLA.ALLMULTI]: u32('allmultiCount'),
   [IFLA.GSO_IPV4_MAX_SIZE]: u32('gsoIpv4MaxSize'),
   [IFLA.GRO_IPV4_MAX_SIZE]: u32('groIpv4MaxSize'),
-  [IFLA.XDP]: { name: 'xdp', type: 'binary' },
+  [IFLA.XDP]: { name: 'xdp', type: 'nested', nested: xdpSchema },
+  [IFLA.MAX_PACING_OFFLOAD_HORIZON]: { name: 'maxPacingOffloadHorizon', type: 'binary', decode: (b, o, l) => (l >= 8 ? readU64(b, o) : l >= 4 ? b.readUInt32LE(o) : undefined) },
+  [IFLA.NETNS_IMMUTABLE]: { name: 'netnsImmutable', type: 'bool8' },
+  [IFLA.HEADROOM]: { name: 'headroom', type: 'u16' },
+  [IFLA.TAILROOM]: { name: 'tailroom', type: 'u16' },
 });
 
 export { linkTypes };
