@@ -44,14 +44,14 @@ mount_tmpfs_keeping_cwd() {
 
 # Called from the config's extra_mounts: a host directory shared read-write at the same path.
 mount_share() {
-  mkdir -p "$2" 2>/dev/null
+  [ -d "$2" ] || mkdir -p "$2"
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 "$1" "$2" ||
     fail "cannot mount the shared directory $2"
 }
 
 # Called from the config's extra_mounts: an empty, writable directory (a cache, say).
 mount_tmpfs() {
-  mkdir -p "$1" 2>/dev/null
+  [ -d "$1" ] || mkdir -p "$1"
   mount -t tmpfs tmpfs "$1" || fail "cannot mount tmpfs on $1"
 }
 
@@ -59,24 +59,21 @@ mount -t proc proc /proc || fail "cannot mount /proc"
 mount -t sysfs sysfs /sys || fail "cannot mount /sys"
 # The control share sits on /dev (the kernel's devtmpfs, writable) so that nothing we mount later
 # can hide it, and so that its config (which names the command's directory) is read first.
-mkdir -p "$ctl"
+mkdir -p "$ctl" /dev/shm /dev/pts
 mount -t 9p -o trans=virtio,version=9p2000.L "$ctl_tag" "$ctl" || fail "cannot mount the control share"
 . "$ctl/config" || fail "cannot read $ctl/config"
 
-mkdir -p /dev/shm /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t devpts -o ptmxmode=0666 devpts /dev/pts
 mount_tmpfs_keeping_cwd /tmp 1777
 mount_tmpfs_keeping_cwd /run 755
-mkdir -p /run/netns
+mkdir -p /run/netns /run/host-etc /tmp/home
 # /etc gets new entries written by tests and `ip netns` (/etc/netns/NAME). It becomes a tmpfs
 # holding a link to each of the host's entries (copying /etc over 9p would take many seconds);
 # the host's symlinks are copied as they are, since relative ones must resolve from /etc.
-mkdir -p /run/host-etc
 mount -n --bind /etc /run/host-etc || fail "cannot bind /etc"
 mount -t tmpfs -o mode=755 tmpfs /etc || fail "cannot mount tmpfs on /etc"
-find /run/host-etc -mindepth 1 -maxdepth 1 ! -type l -exec ln -s -t /etc {} +
-find /run/host-etc -mindepth 1 -maxdepth 1 -type l -exec cp -P -t /etc {} +
+find /run/host-etc -mindepth 1 -maxdepth 1 \( -type l -exec cp -P -t /etc {} + \) -o -exec ln -s -t /etc {} +
 # netdevsim's max_vfs knob lives in debugfs.
 mount -t debugfs debugfs /sys/kernel/debug
 # The --share and --tmpfs mounts asked for on the host.

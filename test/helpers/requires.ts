@@ -61,7 +61,7 @@ const LINK_PROBES: Record<LinkKindFeature, { args: string[]; lower?: boolean }> 
   ipvlan: { args: ['type', 'ipvlan', 'mode', 'l2'], lower: true },
 };
 
-const isLinkKind = (f: Feature): f is LinkKindFeature => f in LINK_PROBES;
+const isLinkKind = (f: Feature): f is LinkKindFeature => Object.hasOwn(LINK_PROBES, f);
 
 /** Probe results for this process: feature → missing reason, or null when present. */
 const probed = new Map<Feature, string | null>();
@@ -114,6 +114,12 @@ function probeLinkKinds(kinds: LinkKindFeature[]): void {
 
 /** Fills the cache for every feature not yet probed in this process. */
 function probe(features: Feature[]): void {
+  // Tests are not type-checked when vitest runs them; a misspelt feature must not read as missing.
+  const unknown = features.filter((f) => f !== 'root' && f !== 'netdevsim' && !isLinkKind(f));
+  if (unknown.length > 0) {
+    const known = ['root', 'netdevsim', ...Object.keys(LINK_PROBES)].join(', ');
+    throw new Error(`requires: unknown feature ${unknown.map((f) => `"${f}"`).join(', ')} (known: ${known})`);
+  }
   const todo = [...new Set(features)].filter((f) => !probed.has(f));
   const needsRoot = 'needs root (CAP_NET_ADMIN); run the privileged suite as root or in the VM (npm run test:vm)';
   for (const f of todo) {

@@ -86,7 +86,12 @@ describe.skipIf(!isRoot)('link kinds (VM tier)', { timeout: 240_000 }, () => {
     expect(d.info).toBeUndefined();
     expectLinksAgreeWithIp(await rt.link.list(), ns);
     await rt.link.set('d0', { carrier: false, alias: 'no carrier', arp: true, mtu: 1500 });
-    const l = await rt.link.get(d.index);
+    // The kernel applies carrier changes to the flags through linkwatch, up to a second later.
+    let l = await rt.link.get(d.index);
+    for (let i = 0; i < 50 && !l.flags.includes('NO-CARRIER'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      l = await rt.link.get(d.index);
+    }
     expect(l).toMatchObject({ name: 'd0', alias: 'no carrier', carrier: false, mtu: 1500 });
     expect(l.flags).toContain('NO-CARRIER');
     expectLinksAgreeWithIp(await rt.link.list(), ns);
