@@ -77,7 +77,7 @@ describe.skipIf(!isRoot)('rt.fdb (root)', () => {
     });
   }
 
-  itRequires(['bridge_vlan_filtering'], 'bridge FDB entries per VLAN round-trip', async () => {
+  itRequires(['brvlan'], 'bridge FDB entries per VLAN round-trip', async () => {
     ip('-n', ns, 'link', 'add', 'brv', 'type', 'bridge', 'vlan_filtering', '1');
     ip('-n', ns, 'link', 'add', 'q0', 'type', 'veth', 'peer', 'name', 'q1');
     ip('-n', ns, 'link', 'set', 'q0', 'master', 'brv');
