@@ -10,60 +10,15 @@
 //
 // --json: our process also prints the routes as JSON, as `ip -j` does (by default it prints
 // only the count: the comparison is "get the routes as data").
-import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { args, dist, ip, median, opt, setupBench, timeRun } from './bench-env.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = path.join(root, 'dist', 'index.js');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
 const RUNS = opt('runs', 11);
 const ROUTES = opt('routes', 100_000);
 const JSON_OUT = args.includes('--json');
 
-if (!existsSync(dist)) {
-  console.error(`${dist} is missing: run \`node scripts/build-ts.mjs\` first`);
-  process.exit(1);
-}
-if (process.getuid?.() !== 0) {
-  console.error('route-dump needs root (it builds a network namespace)');
-  process.exit(1);
-}
-
-const ns = `nljs-bench-dump-${randomBytes(3).toString('hex')}`;
-const work = mkdtempSync(path.join(tmpdir(), 'nljs-bench-dump-'));
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  try {
-    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  } catch {
-    /* never created, or already gone */
-  }
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-
-const ip = (...a) => execFileSync('ip', a, { encoding: 'utf8', maxBuffer: 1 << 30 });
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const { ns, work, cleanup } = setupBench('route-dump');
 
 function routeLines(n) {
   const lines = new Array(n);
@@ -83,23 +38,6 @@ const nl = require(${JSON.stringify(dist)});
 })().catch((e) => { console.error(e); process.exit(1); });
 `);
 
-// CPU time of reaped children (utime + stime, fields 16–17 of /proc/self/stat, in clock ticks):
-// on a busy machine wall time mostly measures the scheduler, CPU time still measures the work.
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-function childCpuMs() {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[13]) + Number(f[14])) * TICK_MS;
-}
-
-function timeRun(cmd, argv) {
-  const c0 = childCpuMs();
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { maxBuffer: 1 << 30, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr || r.error}`);
-  return { ms, cpu: childCpuMs() - c0, out: r.stdout };
-}
 
 try {
   ip('netns', 'add', ns);
