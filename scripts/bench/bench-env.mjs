@@ -53,6 +53,16 @@ export function setupBench(name) {
 
 export const ip = (...a) => execFileSync('ip', a, { encoding: 'utf8', maxBuffer: 1 << 30 });
 
+/** The namespace both sides work in: lo up, v0 (10.0.0.1/24) ⇄ v1 up, so 10.0.0.2 is a usable gateway. */
+export function buildNamespace(ns) {
+  ip('netns', 'add', ns);
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  ip('-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
+  ip('-n', ns, 'link', 'set', 'v0', 'up');
+  ip('-n', ns, 'link', 'set', 'v1', 'up');
+  ip('-n', ns, 'address', 'add', '10.0.0.1/24', 'dev', 'v0');
+}
+
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

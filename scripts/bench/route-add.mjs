@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { args, dist, ip, median, opt, setupBench, timeRun } from './bench-env.mjs';
+import { args, buildNamespace, dist, median, opt, setupBench, timeRun } from './bench-env.mjs';
 
 const RUNS = opt('runs', 7);
 const ROUTES = opt('routes', 100_000);
@@ -68,12 +68,7 @@ function flush() {
 }
 
 try {
-  ip('netns', 'add', ns);
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
-  ip('-n', ns, 'link', 'set', 'v0', 'up');
-  ip('-n', ns, 'link', 'set', 'v1', 'up');
-  ip('-n', ns, 'address', 'add', '10.0.0.1/24', 'dev', 'v0');
+  buildNamespace(ns);
 
   const ours = [];
   const theirs = [];

@@ -12,7 +12,7 @@
 // only the count: the comparison is "get the routes as data").
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { args, dist, ip, median, opt, setupBench, timeRun } from './bench-env.mjs';
+import { args, buildNamespace, dist, ip, median, opt, setupBench, timeRun } from './bench-env.mjs';
 
 const RUNS = opt('runs', 11);
 const ROUTES = opt('routes', 100_000);
@@ -40,12 +40,7 @@ const nl = require(${JSON.stringify(dist)});
 
 
 try {
-  ip('netns', 'add', ns);
-  ip('-n', ns, 'link', 'set', 'lo', 'up');
-  ip('-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
-  ip('-n', ns, 'link', 'set', 'v0', 'up');
-  ip('-n', ns, 'link', 'set', 'v1', 'up');
-  ip('-n', ns, 'address', 'add', '10.0.0.1/24', 'dev', 'v0');
+  buildNamespace(ns);
   const batch = path.join(work, 'routes.batch');
   writeFileSync(batch, routeLines(ROUTES));
   ip('-n', ns, '-batch', batch);
