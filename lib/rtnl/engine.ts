@@ -20,10 +20,10 @@ import { NetlinkError, ParseError, errnoCode } from '../errors';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN,
   NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-  NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, align4,
+  NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLA_TYPE_MASK, align4,
 } from '../wire/constants';
 import { forEachAttr, readString } from '../wire/attributes';
-import type { BuiltMessage } from '../wire/message-writer';
+import type { AttrTable, BuiltMessage } from '../wire/message-writer';
 
 /** What the engine needs from a socket (the native NetlinkSocket, or a fake in unit tests). */
 export interface Transport {
@@ -68,23 +68,120 @@ export interface EngineOptions {
   dumpRetries?: number;
 }
 
-interface Pending {
-  seq: number;
-  msg: BuiltMessage;
-  opts: RequestOptions<any>;
-  items: unknown[];
-  resolve: (items: any[]) => void;
-  reject: (err: Error) => void;
-  interrupted: boolean;
-  attempts: number;
-  aborted: boolean;
-  sent: boolean;
-  /** Sent without NLM_F_ACK; completed by the barrier that follows it. */
-  byBarrier: boolean;
+/**
+ * A u32 a queued request needs before it may leave: the ifindex of a link given by name while
+ * its lookup runs. The request waits in its place in the queue (so issue order holds) and the
+ * engine writes the value in when it sends, so 100 000 changes naming one link wait on one
+ * lookup without a promise chained per change.
+ */
+export class Hold {
+  /** 0 waiting, 1 has `value`, 2 failed with `error`. */
+  state = 0;
+  value = 0;
+  error: unknown;
+  private wakers: (() => void)[] = [];
+
+  /** `explain` turns the failure into the error of one request (its operation and field). */
+  constructor(readonly explain: (operation: string, field: string, err: unknown) => Error) {}
+
+  resolve(value: number): void {
+    if (this.state !== 0) return;
+    this.state = 1;
+    this.value = value;
+    this.wake();
+  }
+
+  reject(err: unknown): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.error = err;
+    this.wake();
+  }
+
+  /** Calls `fn` once the hold settles (engines waiting on it flush then). */
+  onSettle(fn: () => void): void {
+    if (!this.wakers.includes(fn)) this.wakers.push(fn);
+  }
+
+  private wake(): void {
+    const fns = this.wakers;
+    this.wakers = [];
+    for (const fn of fns) fn();
+  }
+}
+
+/** Where a held request writes its Hold's value, and the field named if it fails. */
+export interface HoldSlot {
+  hold: Hold;
+  /** Offset in the message of the u32 to write. */
+  at: number;
+  field: string;
+}
+
+// Flags of a Pending.
+const INTERRUPTED = 1;
+const ABORTED = 2;
+const SENT = 4;
+/** Sent without NLM_F_ACK; completed by the barrier that follows it. */
+const BY_BARRIER = 8;
+/** Resolves with undefined (a change) rather than the decoded replies. */
+const VOID_RESULT = 16;
+
+/** What only some requests need: replies (decoders), retries (dumps), covers (barriers), abort. */
+interface PendingExtra {
+  items?: unknown[];
+  attempts?: number;
   /** For a barrier: the changes it completes. */
   covers?: Pending[];
   onAbort?: () => void;
 }
+
+// A class, not an object literal with closures, with what only some requests need kept aside:
+// a bulk change keeps 100 000 of these alive at once, and their size is most of what the GC
+// then has to copy. The message is `len` bytes at `off` in `bytes`: its own buffer, or for a
+// change a region of the engine's shared slab (100 000 queued changes are not 100 000
+// Buffers). Only `resolve` is kept; a failure resolves with a rejected promise.
+class Pending {
+  seq = 0;
+  flags: number;
+  hold: Hold | undefined = undefined;
+  holdAt = 0;
+  holdField = '';
+  extra: PendingExtra | undefined = undefined;
+  resolve: (value: any) => void = noop;
+
+  constructor(
+    readonly bytes: Buffer,
+    readonly off: number,
+    readonly len: number,
+    /** Attribute names for extack offsets: a message's map, or a table by top-level type. */
+    readonly names: Map<number, string> | AttrTable | undefined,
+    readonly opts: RequestOptions<any>,
+    flags: number,
+  ) {
+    this.flags = flags;
+  }
+
+  get aborted(): boolean {
+    return (this.flags & ABORTED) !== 0;
+  }
+
+  get more(): PendingExtra {
+    return (this.extra ??= {});
+  }
+
+  reject(err: Error): void {
+    // A barrier has no promise of its own: nothing to reject (and no stray rejected promise).
+    if (this.resolve !== noop) this.resolve(Promise.reject(err));
+  }
+}
+
+/** Size of the slabs queued changes are copied into. */
+const SLAB_BYTES = 256 * 1024;
+
+function noop(): void {}
+
+const BARRIER_OPTIONS: RequestOptions<never> = Object.freeze({ operation: 'barrier' });
 
 /** Handler for messages nobody asked for (multicast notifications, seq 0). */
 export type NotificationHandler = (buf: Buffer, off: number, len: number, type: number, nsid: number) => void;
@@ -92,6 +189,8 @@ export type NotificationHandler = (buf: Buffer, off: number, len: number, type: 
 /** The request engine over one netlink socket. */
 export class Engine {
   private seq = Math.floor(Math.random() * 0x7fff_ffff);
+  private slab = Buffer.allocUnsafe(0);
+  private slabUsed = 0;
   // FIFO with a moving head: Array#shift is O(n), which turns 100 000 queued requests quadratic.
   private queue: Pending[] = [];
   private head = 0;
@@ -122,26 +221,61 @@ export class Engine {
 
   /** Sends a request; resolves with every decoded reply (dump parts, echo, get reply). */
   request<T>(msg: BuiltMessage, opts: RequestOptions<T>): Promise<T[]> {
+    return this.enqueue(msg, opts, false, undefined);
+  }
+
+  /**
+   * Sends a change that expects no reply; resolves once the kernel accepted it. With `hold`,
+   * the request keeps its place in the queue until the hold settles, then leaves with the
+   * hold's value written at `hold.at` (or fails with the hold's error, never sent).
+   */
+  change(msg: BuiltMessage, opts: RequestOptions<unknown>, hold?: HoldSlot): Promise<void> {
+    return this.enqueue(msg, opts, true, hold);
+  }
+
+  private enqueue(msg: BuiltMessage, opts: RequestOptions<any>, voidResult: boolean, hold: HoldSlot | undefined): Promise<any> {
     if (this.closed) return Promise.reject(new Error(`${opts.operation}: the netlink handle is closed`));
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const byBarrier = !opts.dump && !opts.decode;
     if (!opts.dump && !byBarrier) {
       msg.bytes.writeUInt16LE(msg.bytes.readUInt16LE(6) | NLM_F_ACK, 6);
     }
-    return new Promise<T[]>((resolve, reject) => {
-      const p: Pending = {
-        seq: 0, msg, opts, items: [], resolve, reject,
-        interrupted: false, attempts: 0, aborted: false, sent: false, byBarrier,
-      };
-      if (opts.signal) {
-        p.onAbort = () => this.abort(p);
-        opts.signal.addEventListener('abort', p.onAbort, { once: true });
+    let p: Pending;
+    const names = msg.attrNames ?? msg.attrTable;
+    const flags = (byBarrier ? BY_BARRIER : 0) | (voidResult ? VOID_RESULT : 0);
+    if (voidResult) {
+      const len = msg.bytes.length;
+      if (this.slabUsed + len > this.slab.length) {
+        this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, len));
+        this.slabUsed = 0;
       }
-      this.queue.push(p);
-      if (this.refs++ === 0) this.transport.ref();
-      this.scheduleFlush();
+      const off = this.slabUsed;
+      this.slab.set(msg.bytes, off);
+      this.slabUsed = align4(off + len);
+      p = new Pending(this.slab, off, len, names, opts, flags);
+    } else {
+      p = new Pending(msg.bytes, 0, msg.bytes.length, names, opts, flags);
+    }
+    if (hold) {
+      p.hold = hold.hold;
+      p.holdAt = hold.at;
+      p.holdField = hold.field;
+      if (hold.hold.state === 0) hold.hold.onSettle(this.wake);
+    }
+    const promise = new Promise<any>((resolve) => {
+      p.resolve = resolve;
     });
+    if (opts.signal) {
+      const onAbort = (p.more.onAbort = () => this.abort(p));
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    this.queue.push(p);
+    if (this.refs++ === 0) this.transport.ref();
+    this.scheduleFlush();
+    return promise;
   }
+
+  private readonly wake = (): void => this.scheduleFlush();
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
@@ -165,19 +299,31 @@ export class Engine {
       let bytes = 0;
       while (this.head < this.queue.length) {
         const p = this.queue[this.head]!;
+        const hold = p.hold;
+        if (hold !== undefined) {
+          if (hold.state === 0) break; // keeps its place; the hold wakes us when it settles
+          if (hold.state === 2) {
+            this.head++;
+            this.release();
+            if (p.extra?.onAbort) p.opts.signal!.removeEventListener('abort', p.extra.onAbort);
+            if (!p.aborted) p.reject(hold.explain(p.opts.operation, p.holdField, hold.error));
+            continue;
+          }
+          p.bytes.writeUInt32LE(hold.value, p.off + p.holdAt);
+          p.hold = undefined;
+        }
         if (p.opts.dump) {
           if (this.dumpInFlight) break;
         } else if (this.requestsInFlight >= this.maxInFlight) {
           break;
         }
-        const len = p.msg.bytes.length;
+        const len = p.len;
         if (batch.length && bytes + len > this.maxBatchBytes) break;
         this.head++;
         p.seq = this.nextSeq();
-        p.msg.bytes.writeUInt32LE(p.seq, 8);
-        p.sent = true;
-        p.items = [];
-        p.interrupted = false;
+        p.bytes.writeUInt32LE(p.seq, p.off + 8);
+        p.flags = (p.flags | SENT) & ~INTERRUPTED;
+        if (p.extra) p.extra.items = undefined;
         if (p.opts.dump) this.dumpInFlight = true;
         else this.requestsInFlight++;
         this.inFlight.set(p.seq, p);
@@ -192,13 +338,28 @@ export class Engine {
         this.head = 0;
       }
       if (!batch.length) return;
-      const covered = batch.filter((p) => p.byBarrier);
+      const covered = batch.filter((p) => p.flags & BY_BARRIER);
       if (covered.length) {
         const barrier = this.barrier(covered);
         batch.push(barrier);
-        bytes += barrier.msg.bytes.length;
+        bytes += barrier.len;
       }
-      const out = batch.length === 1 ? batch[0]!.msg.bytes : Buffer.concat(batch.map((p) => p.msg.bytes), bytes);
+      let out: Buffer;
+      const only = batch[0]!;
+      if (batch.length === 1 && only.off === 0 && only.len === only.bytes.length) {
+        out = only.bytes;
+      } else {
+        // Consecutive changes sit back to back in one slab: copy each run at once.
+        out = Buffer.allocUnsafe(bytes);
+        let pos = 0;
+        for (let i = 0; i < batch.length; ) {
+          const first = batch[i]!;
+          let end = first.off + first.len;
+          for (i++; i < batch.length && batch[i]!.bytes === first.bytes && batch[i]!.off === end; i++) end += batch[i]!.len;
+          first.bytes.copy(out, pos, first.off, end);
+          pos += end - first.off;
+        }
+      }
       try {
         this.transport.send(out);
       } catch (err) {
@@ -213,11 +374,9 @@ export class Engine {
     bytes.writeUInt32LE(NLMSG_HDRLEN, 0);
     bytes.writeUInt16LE(NLMSG_NOOP, 4);
     bytes.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
-    const p: Pending = {
-      seq: this.nextSeq(), msg: { bytes }, opts: { operation: 'barrier' }, items: [],
-      resolve: () => {}, reject: () => {}, interrupted: false, attempts: 0, aborted: false,
-      sent: true, byBarrier: false, covers,
-    };
+    const p = new Pending(bytes, 0, NLMSG_HDRLEN, undefined, BARRIER_OPTIONS, VOID_RESULT | SENT);
+    p.seq = this.nextSeq();
+    p.more.covers = covers;
     bytes.writeUInt32LE(p.seq, 8);
     this.inFlight.set(p.seq, p);
     this.requestsInFlight++;
@@ -227,7 +386,7 @@ export class Engine {
 
   private abort(p: Pending): void {
     if (p.aborted) return;
-    p.aborted = true;
+    p.flags |= ABORTED;
     const i = this.queue.indexOf(p, this.head);
     if (i >= 0) {
       this.queue.splice(i, 1);
@@ -242,14 +401,14 @@ export class Engine {
   }
 
   private finish(p: Pending, err: Error | null): void {
-    if (!this.inFlight.delete(p.seq) && p.sent) return;
+    if (!this.inFlight.delete(p.seq) && p.flags & SENT) return;
     if (p.opts.dump) this.dumpInFlight = false;
     else this.requestsInFlight--;
-    if (p.onAbort) p.opts.signal!.removeEventListener('abort', p.onAbort);
+    if (p.extra?.onAbort) p.opts.signal!.removeEventListener('abort', p.extra.onAbort);
     this.release();
     if (!p.aborted) {
       if (err) p.reject(err);
-      else p.resolve(p.items);
+      else p.resolve(p.flags & VOID_RESULT ? undefined : (p.extra?.items ?? []));
     }
     if (this.head < this.queue.length) this.scheduleFlush();
   }
@@ -258,7 +417,7 @@ export class Engine {
   private retryDump(p: Pending): void {
     this.inFlight.delete(p.seq);
     this.dumpInFlight = false;
-    p.attempts++;
+    p.more.attempts = (p.extra?.attempts ?? 0) + 1;
     if (this.head > 0) this.queue[--this.head] = p;
     else this.queue.unshift(p);
     this.scheduleFlush();
@@ -307,7 +466,8 @@ export class Engine {
       const errno = -buf.readInt32LE(off + NLMSG_HDRLEN);
       if (errno === 0) {
         // Covered changes that drew no error before the barrier's ack have succeeded.
-        if (p.covers) for (const c of p.covers) if (this.inFlight.get(c.seq) === c) this.finish(c, null);
+        const covers = p.extra?.covers;
+        if (covers) for (const c of covers) if (this.inFlight.get(c.seq) === c) this.finish(c, null);
         return this.finish(p, null);
       }
       return this.finish(p, this.errorFromAck(p, buf, off, len, flags, errno));
@@ -318,17 +478,18 @@ export class Engine {
         const ext = flags & NLM_F_ACK_TLVS ? parseExtack(buf, off + NLMSG_HDRLEN + 4, off + len) : {};
         return this.finish(p, this.makeError(p, errno, ext));
       }
-      if (p.interrupted) {
-        if (p.attempts + 1 >= this.dumpRetries + 1) return this.finish(p, new DumpInterruptedError(p.opts.operation, p.attempts + 1));
+      if (p.flags & INTERRUPTED) {
+        const attempts = (p.extra?.attempts ?? 0) + 1;
+        if (attempts >= this.dumpRetries + 1) return this.finish(p, new DumpInterruptedError(p.opts.operation, attempts));
         return this.retryDump(p);
       }
       return this.finish(p, null);
     }
-    if (flags & NLM_F_DUMP_INTR) p.interrupted = true;
+    if (flags & NLM_F_DUMP_INTR) p.flags |= INTERRUPTED;
     if (p.aborted || !p.opts.decode) return;
     try {
       const item = p.opts.decode(buf, off, len, type, flags);
-      if (item !== undefined) p.items.push(item);
+      if (item !== undefined) (p.more.items ??= []).push(item);
     } catch (err) {
       if (err instanceof ParseError) this.onParseError(new ParseError(`${p.opts.operation}: ${err.message}`));
       else throw err;
@@ -346,7 +507,7 @@ export class Engine {
 
   private makeError(p: Pending, errno: number, ext: Extack): NetlinkError {
     let attribute: string | undefined;
-    if (ext.offset !== undefined) attribute = p.msg.attrNames?.get(ext.offset) ?? `offset ${ext.offset}`;
+    if (ext.offset !== undefined) attribute = attributeAt(p, ext.offset) ?? `offset ${ext.offset}`;
     else if (ext.missingType !== undefined) attribute = `missing attribute type ${ext.missingType}`;
     return new NetlinkError({
       errno,
@@ -378,6 +539,24 @@ export class Engine {
     this.closed = true;
     this.transport.close();
   }
+}
+
+/**
+ * The name of the attribute an extack offset points at: from the message's own map, or from
+ * its table of top-level types (a nested attribute is named by its top-level parent).
+ */
+function attributeAt(p: Pending, offset: number): string | undefined {
+  const names = p.names;
+  if (names === undefined) return undefined;
+  if (names instanceof Map) return names.get(offset);
+  let at = NLMSG_HDRLEN + align4(names.headerSize);
+  while (p.len - at >= 4) {
+    const len = p.bytes.readUInt16LE(p.off + at);
+    if (len < 4) break;
+    if (offset >= at && offset < at + len) return names.fields[p.bytes.readUInt16LE(p.off + at + 2) & NLA_TYPE_MASK];
+    at += align4(len);
+  }
+  return undefined;
 }
 
 /** Decoded extended-ack attributes. */

@@ -3,7 +3,8 @@
  * ifindex resolve names with one RTM_GETLINK; lookups made in the same event-loop turn share
  * one request, so a burst of 100 000 route adds on 'v0' costs one lookup, not 100 000.
  */
-import { ValidationError } from '../errors';
+import { NetlinkError, ValidationError } from '../errors';
+import { Hold } from './engine';
 
 /** A link by name, ifindex or object. */
 export type LinkRef = string | number | { index: number };
@@ -33,7 +34,7 @@ export function linkRefParts(ref: LinkRef, field = 'link'): { index?: number; na
 
 /** Resolves names to ifindexes, sharing lookups issued in the same turn of the event loop. */
 export class LinkIndexResolver {
-  private memo = new Map<string, Promise<number>>();
+  private memo = new Map<string, Hold>();
   private clearScheduled = false;
 
   constructor(private readonly lookup: (name: string) => Promise<number>) {}
@@ -42,11 +43,18 @@ export class LinkIndexResolver {
   resolve(ref: LinkRef, field = 'link'): Promise<number> {
     const parts = linkRefParts(ref, field);
     if (parts.index !== undefined) return Promise.resolve(parts.index);
-    const name = parts.name!;
-    let p = this.memo.get(name);
-    if (!p) {
-      p = this.lookup(name);
-      this.memo.set(name, p);
+    return this.hold(parts.name!).promise;
+  }
+
+  /**
+   * The shared lookup of a (validated) link name as a Hold, for requests that wait in the
+   * engine's queue for the ifindex instead of chaining a promise each.
+   */
+  hold(name: string): LinkHold {
+    let h = this.memo.get(name) as LinkHold | undefined;
+    if (!h) {
+      h = new LinkHold(name, this.lookup(name));
+      this.memo.set(name, h);
       if (!this.clearScheduled) {
         this.clearScheduled = true;
         // A name may be renamed or re-created later; only share within this burst.
@@ -56,6 +64,22 @@ export class LinkIndexResolver {
         });
       }
     }
-    return p;
+    return h;
   }
+}
+
+/** One name lookup: a Hold for the engine, and the same outcome as a promise. */
+export class LinkHold extends Hold {
+  constructor(readonly name: string, readonly promise: Promise<number>) {
+    super((operation, field, err) => lookupError(operation, field, name, err));
+    promise.then((index) => this.resolve(index), (err: unknown) => this.reject(err));
+  }
+}
+
+/** Turns a failed name lookup into an error that names the operation and the field. */
+export function lookupError(operation: string, field: string, name: string, err: unknown): Error {
+  if (err instanceof NetlinkError) {
+    return new NetlinkError({ errno: err.errno, operation, extack: `no link named ${JSON.stringify(name)}${err.extack ? ` (${err.extack})` : ''}`, attribute: field });
+  }
+  return err as Error;
 }

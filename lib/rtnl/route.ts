@@ -2,14 +2,14 @@
  * rt.route: the routing tables (IPv4 and IPv6): add, replace, append, del, list, get.
  */
 import { NetlinkError, ValidationError } from '../errors';
-import { familyNumber, parseCidr, parseIp, type FamilyName } from '../wire/address';
+import { familyNumber, ipv4Value, parseCidr, parseCidr4, parseIp, type FamilyName } from '../wire/address';
 import {
   AF_INET, AF_INET6, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE,
   RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE,
 } from '../wire/constants';
-import { MessageWriter } from '../wire/message-writer';
+import { MessageWriter, type AttrTable } from '../wire/message-writer';
 import { RTMSG_SIZE, writeRtMsg } from '../wire/structs';
-import { applyChange, LazyNamedMessage, linkAttr, linkIndex, specObject, submit, uint, type LinkField, type PreparedRequest } from './batch';
+import { applyChange, linkAttr, linkIndex, specObject, submit, uint, type LinkField, type PreparedRequest } from './batch';
 import type { Engine } from './engine';
 import type { LinkApi } from './link';
 import type { LinkRef } from './link-ref';
@@ -182,10 +182,13 @@ function firstFamily(candidates: [string, string | undefined][]): number | undef
 }
 
 /** Top-level RTA_* types → the RouteSpec field that sets them (to name extack offsets). */
-const ROUTE_FIELDS: Record<number, string> = {
-  [RTA.DST]: 'dst', [RTA.SRC]: 'from', [RTA.GATEWAY]: 'gateway', [RTA.OIF]: 'dev', [RTA.PREFSRC]: 'src',
-  [RTA.PRIORITY]: 'metric', [RTA.TABLE]: 'table', [RTA.METRICS]: 'metrics', [RTA.MULTIPATH]: 'multipath',
-  [RTA.FLOW]: 'realm', [RTA.NH_ID]: 'nhid', [RTA.PREF]: 'pref', [RTA.EXPIRES]: 'expires',
+const ROUTE_ATTRS: AttrTable = {
+  headerSize: RTMSG_SIZE,
+  fields: {
+    [RTA.DST]: 'dst', [RTA.SRC]: 'from', [RTA.GATEWAY]: 'gateway', [RTA.OIF]: 'dev', [RTA.PREFSRC]: 'src',
+    [RTA.PRIORITY]: 'metric', [RTA.TABLE]: 'table', [RTA.METRICS]: 'metrics', [RTA.MULTIPATH]: 'multipath',
+    [RTA.FLOW]: 'realm', [RTA.NH_ID]: 'nhid', [RTA.PREF]: 'pref', [RTA.EXPIRES]: 'expires',
+  },
 };
 
 const METRIC_NAMES = Object.keys(RTAX).filter((n) => n !== 'lock');
@@ -196,19 +199,30 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
   const isDel = change === 'del';
   let family = familyNumber(spec.family);
   let dst: Buffer | undefined;
+  // IPv4 dst and gateway go on the wire as numbers: a bulk add parses 100 000 of each, and a
+  // Buffer per address was a good part of its cost.
+  let dst4 = -1;
   let dstLen = 0;
   if (spec.dst === undefined) throw new ValidationError('dst', "a destination is required ('default' for the default route)");
   if (spec.dst !== 'default') {
-    const c = parseCidr(spec.dst, 'dst', family);
-    family = c.family;
-    dst = c.bytes;
-    dstLen = c.prefixLen;
+    const c4 = family !== AF_INET6 && typeof spec.dst === 'string' ? parseCidr4(spec.dst, 'dst') : null;
+    if (c4) {
+      family = AF_INET;
+      dst4 = c4.value;
+      dstLen = c4.prefixLen;
+    } else {
+      const c = parseCidr(spec.dst, 'dst', family);
+      family = c.family;
+      dst = c.bytes;
+      dstLen = c.prefixLen;
+    }
   }
   // 'default' takes its family from the first address given (gateway, src …), else IPv4.
   const fam = family ?? firstFamily([
     ['gateway', spec.gateway], ['src', spec.src], ['multipath.0.gateway', Array.isArray(spec.multipath) ? spec.multipath[0]?.gateway : undefined],
   ]) ?? AF_INET;
-  const gateway = spec.gateway !== undefined ? parseIp(spec.gateway, 'gateway', fam).bytes : undefined;
+  const gateway4 = fam === AF_INET && typeof spec.gateway === 'string' ? ipv4Value(spec.gateway) : -1;
+  const gateway = spec.gateway !== undefined && gateway4 < 0 ? parseIp(spec.gateway, 'gateway', fam).bytes : undefined;
   const src = spec.src !== undefined ? parseIp(spec.src, 'src', fam).bytes : undefined;
   let from: Buffer | undefined;
   let fromLen = 0;
@@ -250,7 +264,7 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
   else if (isDel) scope = RT_SCOPE_NOWHERE; // matches any scope
   else if (type === RTN_LOCAL || type === RTN_NAT) scope = RT_SCOPE_HOST;
   else if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) scope = RT_SCOPE_LINK;
-  else if (type === RTN_UNICAST && !gateway && !hops && nhid === undefined) scope = RT_SCOPE_LINK;
+  else if (type === RTN_UNICAST && !gateway && gateway4 < 0 && !hops && nhid === undefined) scope = RT_SCOPE_LINK;
   else scope = RT_SCOPE_UNIVERSE;
 
   let pref: number | undefined;
@@ -289,9 +303,11 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
     family: fam, dstLen, srcLen: fromLen, tos, table: table > 255 ? 0 : table, protocol, scope, type, flags,
   }));
   if (table > 255) w.u32(RTA.TABLE, table);
-  if (dst) w.bytes(RTA.DST, dst);
+  if (dst4 >= 0) w.u32be(RTA.DST, dst4);
+  else if (dst) w.bytes(RTA.DST, dst);
   if (from) w.bytes(RTA.SRC, from);
-  if (gateway) w.bytes(RTA.GATEWAY, gateway);
+  if (gateway4 >= 0) w.u32be(RTA.GATEWAY, gateway4);
+  else if (gateway) w.bytes(RTA.GATEWAY, gateway);
   if (spec.dev !== undefined) w.u32(RTA.OIF, linkIndex(links, 'dev', spec.dev, w.offset + 4));
   if (src) w.bytes(RTA.PREFSRC, src);
   if (metric !== undefined) w.u32(RTA.PRIORITY, metric);
@@ -322,7 +338,7 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
     });
     w.nestEnd();
   }
-  return { operation: OPERATIONS[change], msg: new LazyNamedMessage(w.finish().bytes, RTMSG_SIZE, ROUTE_FIELDS), links };
+  return { operation: OPERATIONS[change], msg: { bytes: w.finish().bytes, attrTable: ROUTE_ATTRS }, links };
 }
 
 /** Route operations of one rtnetlink handle. */

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NetlinkError, ValidationError } from '../../lib/errors';
-import { RTM_NEWADDR, RTM_NEWNEIGH, RTM_NEWROUTE } from '../../lib/wire/constants';
+import { NLMSG_NOOP, RTM_NEWADDR, RTM_NEWNEIGH, RTM_NEWROUTE } from '../../lib/wire/constants';
+import { RTA } from '../../lib/rtnl/route-schema';
 import { Engine } from '../../lib/rtnl/engine';
 import { LinkIndexResolver } from '../../lib/rtnl/link-ref';
 import { applyChange, prepareBatchOp, runBatch, type BatchOp, type Preparers } from '../../lib/rtnl/batch';
@@ -120,4 +121,74 @@ describe('applyChange', () => {
     answer(t, e, new Set());
     await expect(p).resolves.toBeUndefined();
   });
+
+  it('changes naming one link wait in the queue on one lookup, keep their order, and leave together', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    let release!: (i: number) => void;
+    const calls: string[] = [];
+    const resolver = new LinkIndexResolver((name) => {
+      calls.push(name);
+      return new Promise<number>((r) => (release = r));
+    });
+    const named = Array.from({ length: 1000 }, (_, i) => applyChange(e, resolver, prepareRoute, 'add', { dst: `10.3.${i >> 8}.${i & 255}/32`, dev: 'v0' }));
+    // Issued after the named ones, by ifindex: it must not overtake them.
+    const byIndex = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.4.0.0/16', dev: 3 });
+    await tick();
+    await tick();
+    expect(calls).toEqual(['v0']);
+    expect(t.messages()).toEqual([]);
+    release(42);
+    await tick();
+    await tick();
+    const msgs = t.messages();
+    expect(t.sends.length).toBe(1);
+    expect(msgs.length).toBe(1001 + 1);
+    expect(msgs.slice(0, 1000).every((m) => m.bytes.readUInt32LE(m.bytes.length - 4) === 42)).toBe(true);
+    expect(msgs[1000]!.bytes.readUInt32LE(msgs[1000]!.bytes.length - 4)).toBe(3);
+    answer(t, e, new Set());
+    await Promise.all([...named, byIndex]);
+  });
+
+  it('a failed lookup rejects every change waiting on it, naming its field, and sends none of them', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver } = fakeResolver({});
+    const ps = Array.from({ length: 3 }, (_, i) => applyChange(e, resolver, prepareRoute, 'add', { dst: `10.5.0.${i}/32`, dev: 'gone' }));
+    const other = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.6.0.0/16', dev: 4 });
+    const res = await Promise.allSettled(ps);
+    for (const r of res) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ENODEV', operation: 'route.add', attribute: 'dev' });
+      expect((r as PromiseRejectedResult).reason.extack).toContain('no link named "gone"');
+    }
+    await tick();
+    expect(t.messages().map((m) => m.type)).toEqual([RTM_NEWROUTE, NLMSG_NOOP]);
+    answer(t, e, new Set());
+    await other;
+  });
+
+  it('names the route attribute an extack offset points at, top-level or nested', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver } = fakeResolver({});
+    const p = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.1.0.0/16', gateway: '10.0.0.2', dev: 3, metric: 1 });
+    const q = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.2.0.0/16', multipath: [{ gateway: '10.0.0.2', dev: 3 }, { gateway: '10.0.0.3', dev: 3 }] });
+    await tick();
+    const [m1, m2] = t.messages();
+    // Where each attribute starts in the message, to aim the fake kernel's offsets.
+    const at = (bytes: Buffer, type: number) => {
+      let off = 16 + 12;
+      while (bytes.readUInt16LE(off + 2) !== type) off += (bytes.readUInt16LE(off) + 3) & ~3;
+      return off;
+    };
+    e.receive(Buffer.concat([
+      ack(m1!.seq, 22, { msg: 'bad gateway', offs: at(m1!.bytes, RTA.GATEWAY) }),
+      ack(m2!.seq, 22, { msg: 'bad hop', offs: at(m2!.bytes, RTA.MULTIPATH) + 4 + 8 }),
+      ack(t.messages().at(-1)!.seq),
+    ]));
+    await expect(p).rejects.toMatchObject({ code: 'EINVAL', extack: 'bad gateway', attribute: 'gateway' });
+    await expect(q).rejects.toMatchObject({ code: 'EINVAL', extack: 'bad hop', attribute: 'multipath' });
+  });
 });
+
