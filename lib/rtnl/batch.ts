@@ -202,51 +202,44 @@ export interface BatchOptions {
 }
 
 /**
- * Runs prepared requests as one burst: resolves each distinct link name once, builds every
- * message and queues it in the same turn of the event loop (so they leave pipelined), and
- * reports each request's outcome. `prepare` runs per op; its ValidationError becomes that
- * op's result and nothing is sent for it.
+ * Runs prepared requests as one burst: each op is validated and queued at once (a link named
+ * by name waits in the queue on the lookup shared by every op naming it, so each distinct
+ * name costs one RTM_GETLINK), they leave pipelined, and each op's outcome is reported.
+ * `prepare` runs per op; its ValidationError becomes that op's result and nothing is sent
+ * for it. Outcomes are collected by callback, not a promise per op: this is the bulk path.
  */
-export async function runBatch<Op>(
+export function runBatch<Op>(
   engine: Engine,
   resolver: LinkIndexResolver,
   ops: readonly Op[],
   prepare: (op: Op, i: number) => PreparedRequest,
   opts: BatchOptions = {},
 ): Promise<BatchResult<Op>[]> {
-  if (!Array.isArray(ops)) throw new ValidationError('ops', 'expected an array of operations');
-  const preps: (PreparedRequest | Error)[] = ops.map((op, i) => {
-    try {
-      return prepare(op, i);
-    } catch (err) {
-      return err as Error;
+  if (!Array.isArray(ops)) return Promise.reject(new ValidationError('ops', 'expected an array of operations'));
+  const results = new Array<BatchResult<Op>>(ops.length);
+  if (ops.length === 0) return Promise.resolve(results);
+  return new Promise((resolve) => {
+    let left = ops.length;
+    const settle = (i: number, err: Error | undefined): void => {
+      results[i] = err ? { op: ops[i]!, ok: false, error: err } : { op: ops[i]!, ok: true };
+      if (--left === 0) resolve(results);
+    };
+    for (let i = 0; i < ops.length; i++) {
+      let prep: PreparedRequest;
+      try {
+        prep = prepare(ops[i]!, i);
+      } catch (err) {
+        settle(i, err as Error);
+        continue;
+      }
+      const links = prep.links;
+      if (prep.decode === undefined && links.length <= 1) {
+        const o = opts.signal ? { operation: prep.operation, signal: opts.signal } : plainOptions(prep.operation);
+        const hold = links.length ? { hold: resolver.hold(links[0]!.name), at: links[0]!.at, field: links[0]!.field } : undefined;
+        engine.changeThen(prep.msg, o, hold, (err) => settle(i, err));
+      } else {
+        submit(engine, resolver, prep, opts.signal).then(() => settle(i, undefined), (err: Error) => settle(i, err));
+      }
     }
   });
-  // One lookup per distinct name.
-  const names = new Map<string, number | Error>();
-  for (const p of preps) {
-    if (p instanceof Error) continue;
-    for (const { name } of p.links) names.set(name, 0);
-  }
-  await Promise.all([...names.keys()].map(async (name) => {
-    try {
-      names.set(name, await resolver.resolve(name));
-    } catch (err) {
-      names.set(name, err as Error);
-    }
-  }));
-
-  // Everything is queued in this one synchronous pass, so it leaves pipelined.
-  const pending: Promise<unknown>[] = preps.map((p) => {
-    if (p instanceof Error) return Promise.reject(p);
-    for (const { field, name, at } of p.links) {
-      const v = names.get(name)!;
-      if (v instanceof Error) return Promise.reject(lookupError(p.operation, field, name, v));
-      p.msg.bytes.writeUInt32LE(v, at);
-    }
-    const o = opts.signal ? { operation: p.operation, signal: opts.signal } : plainOptions(p.operation);
-    return p.decode ? engine.request(p.msg, { ...o, decode: p.decode }) : engine.change(p.msg, o);
-  });
-  const settled = await Promise.allSettled(pending);
-  return settled.map((s, i) => (s.status === 'fulfilled' ? { op: ops[i]!, ok: true as const } : { op: ops[i]!, ok: false as const, error: s.reason as Error }));
 }

@@ -126,6 +126,8 @@ const SENT = 4;
 const BY_BARRIER = 8;
 /** Resolves with undefined (a change) rather than the decoded replies. */
 const VOID_RESULT = 16;
+/** `resolve` is a completion callback (error or undefined), not a promise's resolve. */
+const CALLBACK = 32;
 
 /** What only some requests need: replies (decoders), retries (dumps), covers (barriers), abort. */
 interface PendingExtra {
@@ -172,7 +174,8 @@ class Pending {
 
   reject(err: Error): void {
     // A barrier has no promise of its own: nothing to reject (and no stray rejected promise).
-    if (this.resolve !== noop) this.resolve(Promise.reject(err));
+    if (this.flags & CALLBACK) this.resolve(err);
+    else if (this.resolve !== noop) this.resolve(Promise.reject(err));
   }
 }
 
@@ -221,7 +224,7 @@ export class Engine {
 
   /** Sends a request; resolves with every decoded reply (dump parts, echo, get reply). */
   request<T>(msg: BuiltMessage, opts: RequestOptions<T>): Promise<T[]> {
-    return this.enqueue(msg, opts, false, undefined);
+    return this.enqueue(msg, opts, false, undefined, undefined)!;
   }
 
   /**
@@ -230,19 +233,36 @@ export class Engine {
    * hold's value written at `hold.at` (or fails with the hold's error, never sent).
    */
   change(msg: BuiltMessage, opts: RequestOptions<unknown>, hold?: HoldSlot): Promise<void> {
-    return this.enqueue(msg, opts, true, hold);
+    return this.enqueue(msg, opts, true, hold, undefined)!;
   }
 
-  private enqueue(msg: BuiltMessage, opts: RequestOptions<any>, voidResult: boolean, hold: HoldSlot | undefined): Promise<any> {
-    if (this.closed) return Promise.reject(new Error(`${opts.operation}: the netlink handle is closed`));
-    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
+  /**
+   * `change` for bulk callers that track outcomes themselves (rt.batch): `done` is called
+   * with undefined on success or the error, and no promise is made per request.
+   */
+  changeThen(msg: BuiltMessage, opts: RequestOptions<unknown>, hold: HoldSlot | undefined, done: (err: Error | undefined) => void): void {
+    this.enqueue(msg, opts, true, hold, done);
+  }
+
+  private enqueue(
+    msg: BuiltMessage, opts: RequestOptions<any>, voidResult: boolean, hold: HoldSlot | undefined,
+    done: ((err: Error | undefined) => void) | undefined,
+  ): Promise<any> | undefined {
+    let early: Error | undefined;
+    if (this.closed) early = new Error(`${opts.operation}: the netlink handle is closed`);
+    else if (opts.signal?.aborted) early = abortError(opts.signal);
+    if (early) {
+      if (!done) return Promise.reject(early);
+      done(early);
+      return undefined;
+    }
     const byBarrier = !opts.dump && !opts.decode;
     if (!opts.dump && !byBarrier) {
       msg.bytes.writeUInt16LE(msg.bytes.readUInt16LE(6) | NLM_F_ACK, 6);
     }
     let p: Pending;
     const names = msg.attrNames ?? msg.attrTable;
-    const flags = (byBarrier ? BY_BARRIER : 0) | (voidResult ? VOID_RESULT : 0);
+    const flags = (byBarrier ? BY_BARRIER : 0) | (voidResult ? VOID_RESULT : 0) | (done ? CALLBACK : 0);
     if (voidResult) {
       const len = msg.bytes.length;
       if (this.slabUsed + len > this.slab.length) {
@@ -262,9 +282,14 @@ export class Engine {
       p.holdField = hold.field;
       if (hold.hold.state === 0) hold.hold.onSettle(this.wake);
     }
-    const promise = new Promise<any>((resolve) => {
-      p.resolve = resolve;
-    });
+    let promise: Promise<any> | undefined;
+    if (done) {
+      p.resolve = done;
+    } else {
+      promise = new Promise<any>((resolve) => {
+        p.resolve = resolve;
+      });
+    }
     if (opts.signal) {
       const onAbort = (p.more.onAbort = () => this.abort(p));
       opts.signal.addEventListener('abort', onAbort, { once: true });

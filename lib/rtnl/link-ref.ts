@@ -68,7 +68,10 @@ export class LinkIndexResolver {
   }
 }
 
-/** One name lookup: a Hold for the engine, and the same outcome as a promise. */
+/**
+ * One name lookup: a Hold for the engine, and the same outcome as a promise. The lookup is
+ * queued when the hold is made, so it is always ahead of every request that waits on it.
+ */
 export class LinkHold extends Hold {
   constructor(readonly name: string, readonly promise: Promise<number>) {
     super((operation, field, err) => lookupError(operation, field, name, err));
