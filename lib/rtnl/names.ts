@@ -37,20 +37,30 @@ export const routeProtocols = table([
   [188, 'ospf'], [189, 'rip'], [192, 'eigrp'],
 ], 'route protocol');
 
-/** Scopes (/etc/iproute2/rt_scopes). */
-export const scopes = table([[0, 'global'], [200, 'site'], [253, 'link'], [254, 'host'], [255, 'nowhere']], 'scope');
+/** A name table from a `{ name: number }` object (the numbers code uses by name, too). */
+const named = (values: Readonly<Record<string, number>>, what: string) =>
+  table(Object.entries(values).map(([name, n]): [number, string] => [n, name]), what);
 
-/** Route types (RTN_*). */
-export const routeTypes = table([
-  [0, 'unspec'], [1, 'unicast'], [2, 'local'], [3, 'broadcast'], [4, 'anycast'], [5, 'multicast'],
-  [6, 'blackhole'], [7, 'unreachable'], [8, 'prohibit'], [9, 'throw'], [10, 'nat'], [11, 'xresolve'],
-], 'route type');
+/** RTPROT_BOOT: what `ip route add` marks routes with unless told otherwise. */
+export const RTPROT_BOOT = 3;
 
-/** Routing tables (/etc/iproute2/rt_tables). */
-export const routeTables = table([[0, 'unspec'], [252, 'compat'], [253, 'default'], [254, 'main'], [255, 'local']], 'table');
+/** RT_SCOPE_* (/etc/iproute2/rt_scopes). */
+export const RT_SCOPE = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+export const scopes = named(RT_SCOPE, 'scope');
+
+/** RTN_* route types. */
+export const RTN = {
+  unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7,
+  prohibit: 8, throw: 9, nat: 10, xresolve: 11,
+} as const;
+export const routeTypes = named(RTN, 'route type');
+
+/** RT_TABLE_* (/etc/iproute2/rt_tables). */
+export const RT_TABLE = { unspec: 0, compat: 252, default: 253, main: 254, local: 255 } as const;
+export const routeTables = named(RT_TABLE, 'table');
 
 /** RT_TABLE_MAIN, the table `ip route` works on by default. */
-export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_MAIN = RT_TABLE.main;
 
 /** IF_OPER_* (RFC 2863 operstates) as `ip` prints them. */
 export const operStates = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];

@@ -13,7 +13,7 @@ import { applyChange, linkAttr, linkIndex, specObject, submit, uint, type LinkFi
 import type { Engine } from './engine';
 import type { LinkApi } from './link';
 import type { LinkRef } from './link-ref';
-import { RT_TABLE_MAIN, routeProtocols, routeTables, routeTypes, scopes } from './names';
+import { RT_SCOPE, RT_TABLE, RT_TABLE_MAIN, RTN, RTPROT_BOOT, routeProtocols, routeTables, routeTypes, scopes } from './names';
 import { decodeRoute, type Route } from './route-decode';
 import {
   lockMask, RTA, RTAX, ROUTE_PREF, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE, RTNH_F_ONLINK,
@@ -150,18 +150,6 @@ const CHANGE_FLAGS: Record<RouteChange, number> = {
 
 const OPERATIONS: Record<RouteChange, string> = { add: 'route.add', replace: 'route.replace', append: 'route.append', del: 'route.del' };
 
-const RTN_UNICAST = 1;
-const RTN_LOCAL = 2;
-const RTN_BROADCAST = 3;
-const RTN_ANYCAST = 4;
-const RTN_MULTICAST = 5;
-const RTN_NAT = 10;
-const RT_SCOPE_UNIVERSE = 0;
-const RT_SCOPE_LINK = 253;
-const RT_SCOPE_HOST = 254;
-const RT_SCOPE_NOWHERE = 255;
-const RTPROT_BOOT = 3;
-const RT_TABLE_LOCAL = 255;
 
 interface ParsedHop {
   gateway?: Buffer;
@@ -231,9 +219,9 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
     from = c.bytes;
     fromLen = c.prefixLen;
   }
-  const type = spec.type !== undefined ? routeTypes.number(spec.type, 'type') : isDel ? 0 : RTN_UNICAST;
-  const localish = type === RTN_LOCAL || type === RTN_BROADCAST || type === RTN_ANYCAST || type === RTN_NAT;
-  const table = spec.table !== undefined ? tableId(spec.table) : localish ? RT_TABLE_LOCAL : RT_TABLE_MAIN;
+  const type = spec.type !== undefined ? routeTypes.number(spec.type, 'type') : isDel ? 0 : RTN.unicast;
+  const localish = type === RTN.local || type === RTN.broadcast || type === RTN.anycast || type === RTN.nat;
+  const table = spec.table !== undefined ? tableId(spec.table) : localish ? RT_TABLE.local : RT_TABLE_MAIN;
   if (table === 0 && spec.table !== undefined) throw new ValidationError('table', "a change needs one table, not 'all'");
   const protocol = spec.protocol !== undefined ? routeProtocols.number(spec.protocol, 'protocol') : isDel ? 0 : RTPROT_BOOT;
   const metric = spec.metric !== undefined ? uint(spec.metric, 'metric') : undefined;
@@ -261,11 +249,11 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
 
   let scope: number;
   if (spec.scope !== undefined) scope = scopes.number(spec.scope, 'scope');
-  else if (isDel) scope = RT_SCOPE_NOWHERE; // matches any scope
-  else if (type === RTN_LOCAL || type === RTN_NAT) scope = RT_SCOPE_HOST;
-  else if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) scope = RT_SCOPE_LINK;
-  else if (type === RTN_UNICAST && !gateway && gateway4 < 0 && !hops && nhid === undefined) scope = RT_SCOPE_LINK;
-  else scope = RT_SCOPE_UNIVERSE;
+  else if (isDel) scope = RT_SCOPE.nowhere; // matches any scope
+  else if (type === RTN.local || type === RTN.nat) scope = RT_SCOPE.host;
+  else if (type === RTN.broadcast || type === RTN.multicast || type === RTN.anycast) scope = RT_SCOPE.link;
+  else if (type === RTN.unicast && !gateway && gateway4 < 0 && !hops && nhid === undefined) scope = RT_SCOPE.link;
+  else scope = RT_SCOPE.global;
 
   let pref: number | undefined;
   if (spec.pref !== undefined) {

@@ -9,7 +9,7 @@ import { FIB_RULE_HDR_SIZE, writeFibRuleHdr } from '../wire/structs';
 import { applyChange, specObject, uint, type PreparedRequest } from './batch';
 import type { Engine } from './engine';
 import { validateLinkName, type LinkIndexResolver } from './link-ref';
-import { routeProtocols } from './names';
+import { RT_TABLE_MAIN, routeProtocols } from './names';
 import { tableId, type TableRef } from './route';
 import { decodeRule, type Rule } from './rule-decode';
 import { FIB_RULE_INVERT, FR_ACT, FRA, type RuleRange } from './rule-schema';
@@ -74,7 +74,6 @@ export type RuleChange = 'add' | 'del';
 const ACTIONS = new Map(FR_ACT.map(([n, s]) => [s, n]));
 const FR_ACT_TO_TBL = 1;
 const FR_ACT_GOTO = 2;
-const RT_TABLE_MAIN = 254;
 
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWRULE ? decodeRule(buf, off, len) : undefined);
 
