@@ -105,6 +105,8 @@ if [ "$NLJS_TTY_ERR" != 1 ]; then
   pumps="$pumps $!"
 fi
 
+# Tells the host the command has started: a VM that dies before this may be booted again.
+: >"$ctl/started" || fail "cannot write to the control share"
 env -i /bin/sh "$ctl/command.sh" >"$out" 2>"$err" 3>&-
 status=$?
 
