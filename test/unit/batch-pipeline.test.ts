@@ -190,5 +190,22 @@ describe('applyChange', () => {
     await expect(p).rejects.toMatchObject({ code: 'EINVAL', extack: 'bad gateway', attribute: 'gateway' });
     await expect(q).rejects.toMatchObject({ code: 'EINVAL', extack: 'bad hop', attribute: 'multipath' });
   });
+
+  it('a change waiting on a lookup can be aborted, and closing the handle rejects the rest', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    let release!: (i: number) => void;
+    const resolver = new LinkIndexResolver(() => new Promise<number>((r) => (release = r)));
+    const ac = new AbortController();
+    const aborted = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.7.0.0/16', dev: 'v0' }, ac.signal);
+    const waiting = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.8.0.0/16', dev: 'v0' });
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    e.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+    release(5); // the lookup answering after close sends nothing and throws nothing
+    await tick();
+    expect(t.messages()).toEqual([]);
+  });
 });
 
