@@ -150,8 +150,34 @@ function prefixLength(text: string, slash: number, max: number, field: string): 
 
 /** Formats 4 bytes at `off` as dotted quad. */
 export function formatIPv4(buf: Uint8Array, off = 0): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const v = buf[off]! * 0x100_0000 + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
+  // A dump repeats addresses (100 000 routes via one gateway, alternating with distinct dsts):
+  // the last two are remembered, so a repeat costs no formatting and no new string.
+  if (v === v4a) {
+    v4aUsedLast = true;
+    return v4aText;
+  }
+  if (v === v4b) {
+    v4aUsedLast = false;
+    return v4bText;
+  }
+  const text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  if (v4aUsedLast) {
+    v4b = v;
+    v4bText = text;
+    v4aUsedLast = false;
+  } else {
+    v4a = v;
+    v4aText = text;
+    v4aUsedLast = true;
+  }
+  return text;
 }
+let v4a = -1;
+let v4aText = '';
+let v4b = -1;
+let v4bText = '';
+let v4aUsedLast = false;
 
 /** Formats 16 bytes at `off` per RFC 5952 (longest zero run compressed, v4-mapped dotted). */
 export function formatIPv6(buf: Uint8Array, off = 0): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIPv6, formatMac, parseCidr, parseIp, parseMac } from '../../lib/wire/address';
+import { formatIPv4, formatIPv6, formatMac, parseCidr, parseIp, parseMac } from '../../lib/wire/address';
 import { ValidationError } from '../../lib/errors';
 
 describe('IP, CIDR and MAC text', () => {
@@ -51,4 +51,16 @@ describe('IP, CIDR and MAC text', () => {
       expect(() => parseMac(bad, 'address')).toThrow(ValidationError);
     }
   });
+
+  it('formats IPv4 right through its cache of recent addresses, in any order', () => {
+    const bytes = Buffer.alloc(4);
+    const seq = [0x0a000002, 0x0a640000, 0x0a000002, 0x0a640001, 0x0a000002, 0xffffffff, 0, 0x0a640001, 0xc0a80101, 0, 0x0a000002];
+    for (let i = 0; i < 2000; i++) seq.push(i % 3 === 0 ? 0x0a000002 : (Math.random() * 0x1_0000_0000) >>> 0);
+    for (const v of seq) {
+      bytes.writeUInt32BE(v);
+      expect(formatIPv4(bytes)).toBe([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.'));
+    }
+    expect(formatIPv4(Buffer.from([0, 0, 10, 1, 2, 3, 4]), 3)).toBe('1.2.3.4');
+  });
 });
+
