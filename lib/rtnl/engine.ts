@@ -261,7 +261,7 @@ export class Engine {
       msg.bytes.writeUInt16LE(msg.bytes.readUInt16LE(6) | NLM_F_ACK, 6);
     }
     let p: Pending;
-    const names = msg.attrNames ?? msg.attrTable;
+    const names = msg.attrTable ?? msg.attrNames;
     const flags = (byBarrier ? BY_BARRIER : 0) | (voidResult ? VOID_RESULT : 0) | (done ? CALLBACK : 0);
     if (voidResult) {
       const len = msg.bytes.length;

@@ -11,9 +11,9 @@ import {
   AF_BRIDGE, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE,
   RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH,
 } from '../wire/constants';
-import { MessageWriter } from '../wire/message-writer';
+import { MessageWriter, type AttrTable } from '../wire/message-writer';
 import { NDMSG_SIZE, readNdMsg, writeNdMsg } from '../wire/structs';
-import { applyChange, linkAttr, linkIndex, specObject, uint, type LinkField, type PreparedRequest } from './batch';
+import { applyChange, linkIndex, specObject, uint, type LinkField, type PreparedRequest } from './batch';
 import type { Engine } from './engine';
 import type { LinkApi } from './link';
 import type { LinkRef } from './link-ref';
@@ -142,6 +142,17 @@ const STATE_BITS: Record<FdbState, number> = {
   dynamic: NUD_REACHABLE,
 };
 
+/** Top-level NDA_* types → the FdbSpec field that sets them (to name extack offsets). */
+const FDB_ATTRS: AttrTable = {
+  headerSize: NDMSG_SIZE,
+  fields: {
+    [NDA.LLADDR]: 'lladdr', [NDA.DST]: 'dst', [NDA.VLAN]: 'vlan', [NDA.PORT]: 'port', [NDA.VNI]: 'vni',
+    [NDA.SRC_VNI]: 'srcVni', [NDA.IFINDEX]: 'via', [NDA.NH_ID]: 'nhid',
+  },
+};
+
+const FDB_OPERATIONS: Record<FdbChange, string> = { add: 'fdb.add', append: 'fdb.append', replace: 'fdb.replace', del: 'fdb.del' };
+
 /** Validates an FDB change; nothing is sent. Used by add/append/replace/del and rt.batch(). */
 export function prepareFdb(change: FdbChange, spec: FdbSpec): PreparedRequest {
   specObject(spec, 'fdb');
@@ -172,15 +183,15 @@ export function prepareFdb(change: FdbChange, spec: FdbSpec): PreparedRequest {
   const w = new MessageWriter(change === 'del' ? RTM_DELNEIGH : RTM_NEWNEIGH, CHANGE_FLAGS[change], 96);
   const index = linkIndex(links, 'dev', spec.dev, w.offset + 4);
   w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family: AF_BRIDGE, index, state, flags }));
-  w.bytes(NDA.LLADDR, lladdr, 'lladdr');
-  if (dst) w.bytes(NDA.DST, dst, 'dst');
-  if (vlan !== undefined) w.u16(NDA.VLAN, vlan, 'vlan');
-  if (port !== undefined) w.u16be(NDA.PORT, port, 'port');
-  if (vni !== undefined) w.u32(NDA.VNI, vni, 'vni');
-  if (srcVni !== undefined) w.u32(NDA.SRC_VNI, srcVni, 'srcVni');
-  if (spec.via !== undefined) linkAttr(w, links, NDA.IFINDEX, 'via', spec.via);
-  if (nhid !== undefined) w.u32(NDA.NH_ID, nhid, 'nhid');
-  return { operation: `fdb.${change}`, msg: w.finish(), links };
+  w.bytes(NDA.LLADDR, lladdr);
+  if (dst) w.bytes(NDA.DST, dst);
+  if (vlan !== undefined) w.u16(NDA.VLAN, vlan);
+  if (port !== undefined) w.u16be(NDA.PORT, port);
+  if (vni !== undefined) w.u32(NDA.VNI, vni);
+  if (srcVni !== undefined) w.u32(NDA.SRC_VNI, srcVni);
+  if (spec.via !== undefined) w.u32(NDA.IFINDEX, linkIndex(links, 'via', spec.via, w.offset + 4));
+  if (nhid !== undefined) w.u32(NDA.NH_ID, nhid);
+  return { operation: FDB_OPERATIONS[change], msg: { bytes: w.finish().bytes, attrTable: FDB_ATTRS }, links };
 }
 
 /** FDB operations of one rtnetlink handle. */

@@ -7,7 +7,7 @@ import {
   AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE,
   RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH,
 } from '../wire/constants';
-import { MessageWriter } from '../wire/message-writer';
+import { MessageWriter, type AttrTable } from '../wire/message-writer';
 import { NDMSG_SIZE, writeNdMsg } from '../wire/structs';
 import { applyChange, linkIndex, specObject, type LinkField, type PreparedRequest } from './batch';
 import type { Engine } from './engine';
@@ -86,7 +86,15 @@ export function nudState(v: unknown, field: string): number {
   return bits;
 }
 
+const NEIGH_OPERATIONS: Record<NeighChange, string> = { add: 'neigh.add', replace: 'neigh.replace', change: 'neigh.change', del: 'neigh.del' };
+
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWNEIGH ? decodeNeighbour(buf, off, len) : undefined);
+
+/** Top-level NDA_* types → the NeighSpec field that sets them (to name extack offsets). */
+const NEIGH_ATTRS: AttrTable = {
+  headerSize: NDMSG_SIZE,
+  fields: { [NDA.DST]: 'address', [NDA.LLADDR]: 'lladdr', [NDA.FLAGS_EXT]: 'managed', [NDA.PROTOCOL]: 'protocol' },
+};
 
 /** Validates a neighbour change; nothing is sent. Used by add/replace/change/del and rt.batch(). */
 export function prepareNeigh(change: NeighChange, spec: NeighSpec): PreparedRequest {
@@ -106,11 +114,11 @@ export function prepareNeigh(change: NeighChange, spec: NeighSpec): PreparedRequ
   const w = new MessageWriter(change === 'del' ? RTM_DELNEIGH : RTM_NEWNEIGH, CHANGE_FLAGS[change], 64);
   const index = linkIndex(links, 'dev', spec.dev, w.offset + 4);
   w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family: addr.family, index, state, flags }));
-  w.bytes(NDA.DST, addr.bytes, 'address');
-  if (lladdr) w.bytes(NDA.LLADDR, lladdr, 'lladdr');
-  if (spec.managed && change !== 'del') w.u32(NDA.FLAGS_EXT, NTF_EXT_MANAGED, 'managed');
-  if (protocol !== undefined) w.u8(NDA.PROTOCOL, protocol, 'protocol');
-  return { operation: `neigh.${change}`, msg: w.finish(), links };
+  w.bytes(NDA.DST, addr.bytes);
+  if (lladdr) w.bytes(NDA.LLADDR, lladdr);
+  if (spec.managed && change !== 'del') w.u32(NDA.FLAGS_EXT, NTF_EXT_MANAGED);
+  if (protocol !== undefined) w.u8(NDA.PROTOCOL, protocol);
+  return { operation: NEIGH_OPERATIONS[change], msg: { bytes: w.finish().bytes, attrTable: NEIGH_ATTRS }, links };
 }
 
 /** Neighbour operations of one rtnetlink handle. */

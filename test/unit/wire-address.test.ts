@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIPv4, formatIPv6, formatMac, parseCidr, parseIp, parseMac } from '../../lib/wire/address';
+import { formatIPv4, formatIPv6, formatMac, parseCidr, parseIp, parseLladdr, parseMac } from '../../lib/wire/address';
 import { ValidationError } from '../../lib/errors';
 
 describe('IP, CIDR and MAC text', () => {
@@ -61,6 +61,16 @@ describe('IP, CIDR and MAC text', () => {
       expect(formatIPv4(bytes)).toBe([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.'));
     }
     expect(formatIPv4(Buffer.from([0, 0, 10, 1, 2, 3, 4]), 3)).toBe('1.2.3.4');
+  });
+
+  it('parses link-layer addresses of any length, strictly', () => {
+    expect(parseMac('2:0:0:A:bC:ff', 'lladdr')).toEqual(Buffer.from([2, 0, 0, 10, 0xbc, 0xff]));
+    expect(parseLladdr('aa', 'lladdr')).toEqual(Buffer.from([0xaa]));
+    const long = Array.from({ length: 32 }, (_, i) => i.toString(16)).join(':');
+    expect(parseLladdr(long, 'lladdr')).toEqual(Buffer.from(Array.from({ length: 32 }, (_, i) => i)));
+    for (const bad of [`${long}:1`, 'aa::bb', 'aa:', ':aa', 'aaa:bb', 'g0', '', 'aa-bb', 7]) {
+      expect(() => parseLladdr(bad, 'lladdr')).toThrow(ValidationError);
+    }
   });
 });
 
