@@ -86,8 +86,8 @@ function plainOptions(operation: string): RequestOptions<any> {
 
 /**
  * Resolves a prepared request's named links (lookups are shared within one turn), then sends
- * it. A bulk change comes through here 100 000 times, so this avoids async functions and
- * object spreads: one `.then` on the shared lookup per request, nothing else.
+ * it. For requests that expect a reply (route.get) or name several links (multipath); plain
+ * changes naming one link wait on the lookup in the engine's queue instead (applyChange).
  */
 export function submit<T>(engine: Engine, resolver: LinkIndexResolver, prep: PreparedRequest<T>, signal?: AbortSignal): Promise<T[]> {
   let opts: RequestOptions<T>;
