@@ -43,6 +43,21 @@ describe.skipIf(!isRoot)('foundation against the kernel', () => {
     pool.cleanup();
   });
 
+  /**
+   * Our list, and `ip`'s view of the same, taken while that view held still: links that just
+   * came up still get IPv6 link-local addresses and routes for a while (seconds under
+   * emulation), and a comparison must not straddle one of those changes.
+   */
+  async function whileStill<T>(theirs: () => string[], ours: () => Promise<T>): Promise<{ ours: T; theirs: string[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const before = theirs().sort().join('\n');
+      const got = await ours();
+      const after = theirs();
+      if (before === [...after].sort().join('\n') || attempt === 40) return { ours: got, theirs: after };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   it('rt.link.list() agrees with ip -j link show', async () => {
     const ours = await rt.link.list();
     const theirs = ipnJson(ns, 'link', 'show');
@@ -75,11 +90,13 @@ describe.skipIf(!isRoot)('foundation against the kernel', () => {
   });
 
   it('rt.address.list() agrees with ip -j addr show', async () => {
-    const ours = await rt.address.list();
-    const theirs = ipnJson(ns, 'addr', 'show').flatMap((l: any) => l.addr_info.map((a: any) => ({ ...a, ifindex: l.ifindex })));
     const key = (a: { index: number; family: string; address: string; prefixLen: number; peer?: string; scope: string }) =>
       `${a.index} ${a.family} ${a.address}/${a.prefixLen} peer=${a.peer ?? ''} ${a.scope}`;
-    const theirKeys = theirs.map((a: any) => key({ index: a.ifindex, family: a.family, address: a.local, prefixLen: a.prefixlen, peer: a.address, scope: a.scope }));
+    const { ours, theirs: theirKeys } = await whileStill(
+      () => ipnJson(ns, 'addr', 'show')
+        .flatMap((l: any) => l.addr_info.map((a: any) => key({ index: l.ifindex, family: a.family, address: a.local, prefixLen: a.prefixlen, peer: a.address, scope: a.scope }))),
+      () => rt.address.list(),
+    );
     expect(ours.map(key).sort()).toEqual(theirKeys.sort());
     const p2p = ours.find((a) => a.address === '10.10.1.1')!;
     expect(p2p.peer).toBe('10.10.1.2');
@@ -96,10 +113,12 @@ describe.skipIf(!isRoot)('foundation against the kernel', () => {
 
   for (const family of ['inet', 'inet6'] as const) {
     it(`rt.route.list({ table: 'all', family: '${family}' }) agrees with ip -j route show table all`, async () => {
-      const ours = await rt.route.list({ table: 'all', family });
-      const theirs = ipnJson(ns, '-d', family === 'inet' ? '-4' : '-6', 'route', 'show', 'table', 'all');
+      const { ours, theirs } = await whileStill(
+        () => ipnJson(ns, '-d', family === 'inet' ? '-4' : '-6', 'route', 'show', 'table', 'all').map(routeKey),
+        () => rt.route.list({ table: 'all', family }),
+      );
       const ourKeys = ours.map((r) => routeKey({ ...r, table: r.tableName, prefsrc: r.src }));
-      expect(ourKeys.sort()).toEqual(theirs.map(routeKey).sort());
+      expect(ourKeys.sort()).toEqual(theirs.sort());
     });
   }
 
