@@ -70,15 +70,16 @@ export interface RtMsg {
   flags: number;
 }
 export const RTMSG_SIZE = 12;
+/** Writes an rtmsg; byte fields must already be validated to 0–255 (route changes build 100 000). */
 export function writeRtMsg(b: Buffer, at: number, m: Partial<RtMsg>): void {
-  b.writeUInt8(m.family ?? 0, at);
-  b.writeUInt8(m.dstLen ?? 0, at + 1);
-  b.writeUInt8(m.srcLen ?? 0, at + 2);
-  b.writeUInt8(m.tos ?? 0, at + 3);
-  b.writeUInt8(m.table ?? 0, at + 4);
-  b.writeUInt8(m.protocol ?? 0, at + 5);
-  b.writeUInt8(m.scope ?? 0, at + 6);
-  b.writeUInt8(m.type ?? 0, at + 7);
+  b[at] = m.family ?? 0;
+  b[at + 1] = m.dstLen ?? 0;
+  b[at + 2] = m.srcLen ?? 0;
+  b[at + 3] = m.tos ?? 0;
+  b[at + 4] = m.table ?? 0;
+  b[at + 5] = m.protocol ?? 0;
+  b[at + 6] = m.scope ?? 0;
+  b[at + 7] = m.type ?? 0;
   b.writeUInt32LE((m.flags ?? 0) >>> 0, at + 8);
 }
 export function readRtMsg(b: Buffer, at: number, len: number): RtMsg {
