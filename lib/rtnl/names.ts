@@ -46,6 +46,7 @@ export const RTPROT_BOOT = 3;
 
 /** RT_SCOPE_* (/etc/iproute2/rt_scopes). */
 export const RT_SCOPE = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
+/** Scope names ⇄ numbers, as `ip` spells them. */
 export const scopes = named(RT_SCOPE, 'scope');
 
 /** RTN_* route types. */
@@ -53,10 +54,12 @@ export const RTN = {
   unspec: 0, unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7,
   prohibit: 8, throw: 9, nat: 10, xresolve: 11,
 } as const;
+/** Route type names ⇄ numbers. */
 export const routeTypes = named(RTN, 'route type');
 
 /** RT_TABLE_* (/etc/iproute2/rt_tables). */
 export const RT_TABLE = { unspec: 0, compat: 252, default: 253, main: 254, local: 255 } as const;
+/** Table names ⇄ ids (/etc/iproute2/rt_tables' reserved ones). */
 export const routeTables = named(RT_TABLE, 'table');
 
 /** RT_TABLE_MAIN, the table `ip route` works on by default. */
