@@ -129,13 +129,18 @@ const VOID_RESULT = 16;
 /** `resolve` is a completion callback (error or undefined), not a promise's resolve. */
 const CALLBACK = 32;
 
-/** What only some requests need: replies (decoders), retries (dumps), covers (barriers), abort. */
+/** What only some requests need: replies (decoders), retries (dumps), covers (barriers). */
 interface PendingExtra {
   items?: unknown[];
   attempts?: number;
   /** For a barrier: the changes it completes. */
   covers?: Pending[];
-  onAbort?: () => void;
+}
+
+/** The requests one AbortSignal covers, and the one listener the engine put on it. */
+interface SignalGroup {
+  pending: Set<Pending>;
+  onAbort: () => void;
 }
 
 // A class, not an object literal with closures, with what only some requests need kept aside:
@@ -290,10 +295,7 @@ export class Engine {
         p.resolve = resolve;
       });
     }
-    if (opts.signal) {
-      const onAbort = (p.more.onAbort = () => this.abort(p));
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-    }
+    if (opts.signal) this.watchSignal(p, opts.signal);
     this.queue.push(p);
     if (this.refs++ === 0) this.transport.ref();
     this.scheduleFlush();
@@ -301,6 +303,34 @@ export class Engine {
   }
 
   private readonly wake = (): void => this.scheduleFlush();
+
+  // One listener per signal, not per request: 100 000 changes under one signal would otherwise
+  // put 100 000 listeners on it, and aborting them must stay linear.
+  private readonly signalGroups = new Map<AbortSignal, SignalGroup>();
+
+  private watchSignal(p: Pending, signal: AbortSignal): void {
+    let g = this.signalGroups.get(signal);
+    if (!g) {
+      const pending = new Set<Pending>();
+      const onAbort = (): void => {
+        this.signalGroups.delete(signal);
+        for (const q of pending) this.abort(q);
+      };
+      g = { pending, onAbort };
+      this.signalGroups.set(signal, g);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    g.pending.add(p);
+  }
+
+  private unwatchSignal(p: Pending): void {
+    const signal = p.opts.signal;
+    if (!signal) return;
+    const g = this.signalGroups.get(signal);
+    if (!g || !g.pending.delete(p) || g.pending.size) return;
+    signal.removeEventListener('abort', g.onAbort);
+    this.signalGroups.delete(signal);
+  }
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
@@ -324,14 +354,20 @@ export class Engine {
       let bytes = 0;
       while (this.head < this.queue.length) {
         const p = this.queue[this.head]!;
+        if (p.aborted) {
+          // Aborted while queued: rejected already, never sent.
+          this.head++;
+          this.release();
+          continue;
+        }
         const hold = p.hold;
         if (hold !== undefined) {
           if (hold.state === 0) break; // keeps its place; the hold wakes us when it settles
           if (hold.state === 2) {
             this.head++;
             this.release();
-            if (p.extra?.onAbort) p.opts.signal!.removeEventListener('abort', p.extra.onAbort);
-            if (!p.aborted) p.reject(hold.explain(p.opts.operation, p.holdField, hold.error));
+            this.unwatchSignal(p);
+            p.reject(hold.explain(p.opts.operation, p.holdField, hold.error));
             continue;
           }
           p.bytes.writeUInt32LE(hold.value, p.off + p.holdAt);
@@ -412,12 +448,9 @@ export class Engine {
   private abort(p: Pending): void {
     if (p.aborted) return;
     p.flags |= ABORTED;
-    const i = this.queue.indexOf(p, this.head);
-    if (i >= 0) {
-      this.queue.splice(i, 1);
-      this.release();
-    }
-    // A sent request stays in the map until its ack/DONE so the reply is recognised and dropped.
+    // A queued request is skipped (and released) when the queue reaches it; a sent one stays
+    // in the map until its ack/DONE so the reply is recognised and dropped.
+    if (!(p.flags & SENT)) this.scheduleFlush();
     p.reject(abortError(p.opts.signal!));
   }
 
@@ -429,7 +462,7 @@ export class Engine {
     if (!this.inFlight.delete(p.seq) && p.flags & SENT) return;
     if (p.opts.dump) this.dumpInFlight = false;
     else this.requestsInFlight--;
-    if (p.extra?.onAbort) p.opts.signal!.removeEventListener('abort', p.extra.onAbort);
+    this.unwatchSignal(p);
     this.release();
     if (!p.aborted) {
       if (err) p.reject(err);
@@ -551,6 +584,7 @@ export class Engine {
     for (const p of [...this.inFlight.values(), ...queued]) {
       if (this.inFlight.has(p.seq)) this.finish(p, err);
       else {
+        this.unwatchSignal(p);
         this.release();
         if (!p.aborted) p.reject(err);
       }

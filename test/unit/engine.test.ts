@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Engine, DumpInterruptedError } from '../../lib/rtnl/engine';
 import { MessageWriter } from '../../lib/wire/message-writer';
@@ -165,6 +166,45 @@ describe('request engine', () => {
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     await tick();
     expect(t.sends.length).toBe(0);
+    expect(t.refs).toBe(0);
+  });
+
+  it('puts one listener on a signal shared by many requests, aborts them all, and removes it', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const ac = new AbortController();
+    const n = 50_000;
+    const ps = Array.from({ length: n }, () => e.change(req(), { operation: 'route.add', signal: ac.signal }));
+    expect(getEventListeners(ac.signal, 'abort').length).toBe(1);
+    ac.abort();
+    const res = await Promise.allSettled(ps);
+    expect(res.every((r) => r.status === 'rejected' && r.reason.name === 'AbortError')).toBe(true);
+    await tick();
+    expect(t.sends.length).toBe(0);
+    expect(t.refs).toBe(0);
+
+    // Completed normally: the listener goes once the last request under the signal is done.
+    const ac2 = new AbortController();
+    const done = Array.from({ length: 10 }, () => e.change(req(), { operation: 'route.add', signal: ac2.signal }));
+    await tick();
+    expect(getEventListeners(ac2.signal, 'abort').length).toBe(1);
+    e.receive(ack(t.messages().at(-1)!.seq));
+    await Promise.all(done);
+    expect(getEventListeners(ac2.signal, 'abort').length).toBe(0);
+  });
+
+  it('an abort after sending rejects at once and drops the late reply', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const ac = new AbortController();
+    const p = e.change(req(), { operation: 'route.add', signal: ac.signal });
+    const other = e.change(req(), { operation: 'route.add' });
+    await tick();
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    const msgs = t.messages();
+    e.receive(Buffer.concat([ack(msgs[0]!.seq, 17), ack(msgs.at(-1)!.seq)]));
+    await other;
     expect(t.refs).toBe(0);
   });
 
