@@ -46,6 +46,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
                        {
                            InstanceMethod<&NetlinkSocket::Bind>("bind"),
                            InstanceMethod<&NetlinkSocket::SetIntOption>("setIntOption"),
+                           InstanceMethod<&NetlinkSocket::GetIntOption>("getIntOption"),
                            InstanceMethod<&NetlinkSocket::AddMembership>("addMembership"),
                            InstanceMethod<&NetlinkSocket::DropMembership>("dropMembership"),
                            InstanceMethod<&NetlinkSocket::Send>("send"),
@@ -119,6 +120,18 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     if (setsockopt(fd_, level, name, &value, sizeof value) < 0) ThrowErrno(env, errno, "setsockopt");
     if (level == SOL_NETLINK && name == NETLINK_LISTEN_ALL_NSID) record_nsid_ = value != 0;
     return env.Undefined();
+  }
+
+  // getIntOption(level, name) → value, e.g. the SO_RCVBUF the kernel actually granted.
+  Napi::Value GetIntOption(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    int level = info[0].As<Napi::Number>().Int32Value();
+    int name = info[1].As<Napi::Number>().Int32Value();
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (getsockopt(fd_, level, name, &value, &len) < 0) ThrowErrno(env, errno, "getsockopt");
+    return Napi::Number::New(env, value);
   }
 
   Napi::Value Membership(const Napi::CallbackInfo& info, int op) {

@@ -7,6 +7,7 @@ export interface NativeNetlinkSocket {
   /** bind() with the legacy group mask; returns the port id the kernel assigned. */
   bind(groups?: number): number;
   setIntOption(level: number, name: number, value: number): void;
+  getIntOption(level: number, name: number): number;
   addMembership(group: number): void;
   dropMembership(group: number): void;
   /** One sendmsg of a buffer holding one or many messages; returns bytes sent. */

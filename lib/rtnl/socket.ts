@@ -47,6 +47,18 @@ function setBuffer(sock: NativeNetlinkSocket, force: number, plain: number, size
 }
 
 /**
+ * How many requests may be in flight with a receive buffer of `rcvbuf` bytes (as granted;
+ * without CAP_NET_ADMIN it is capped by net.core.rmem_max). Every change may come back as an
+ * error message of its own, each costing a few hundred bytes of buffer in the kernel's
+ * accounting (about 400 measured): the bound keeps a burst of failures (EPERM, EEXIST …)
+ * from overflowing the buffer, which would lose them to ENOBUFS. 1 KiB each leaves room for
+ * extack texts; never more than 4096 (what the engine pipelines best) nor fewer than 16.
+ */
+export function inFlightFor(rcvbuf: number): number {
+  return Math.max(16, Math.min(4096, Math.floor(rcvbuf / 1024)));
+}
+
+/**
  * Opens, configures and binds a NETLINK_ROUTE socket. Socket errors (e.g. ENOBUFS from
  * recvmsg) fail every pending request unless `onError` takes them (a monitor turns ENOBUFS
  * into a 'resync' event instead).
@@ -83,7 +95,7 @@ export async function openRtnlSocket(opts: SocketOptions = {}, onError?: (err: S
     setBuffer(sock, SO_RCVBUFFORCE, SO_RCVBUF, opts.receiveBufferSize ?? 32 << 20);
     setBuffer(sock, SO_SNDBUFFORCE, SO_SNDBUF, opts.sendBufferSize ?? 4 << 20);
     const portId = sock.bind(0);
-    engine = new Engine(sock, opts);
+    engine = new Engine(sock, { ...opts, maxInFlight: opts.maxInFlight ?? inFlightFor(sock.getIntOption(SOL_SOCKET, SO_RCVBUF)) });
     return { sock, engine, portId };
   } catch (err) {
     sock.close();

@@ -140,4 +140,18 @@ describe.skipIf(!isRoot)('bulk changes (root)', () => {
     expect(await rt.batch([])).toEqual([]);
     await expect(rt.batch('nope' as any)).rejects.toBeInstanceOf(nl.ValidationError);
   });
+
+  it('a burst of failures never outruns a small receive buffer: each change gets its own error', async () => {
+    // 64 KiB asked → 128 KiB granted: room for a few hundred error messages, not 2 000.
+    const small = await nl.open({ netns: ns, receiveBufferSize: 64 * 1024 });
+    try {
+      const n = 2000;
+      const res = await Promise.allSettled(Array.from({ length: n }, (_, i) => small.route.del({ dst: `10.222.${i >> 8}.${i & 255}/32`, table: 100 })));
+      const codes = new Set(res.map((r) => (r.status === 'rejected' ? (r.reason as nl.NetlinkError).code : 'ok')));
+      expect([...codes]).toEqual(['ESRCH']);
+    } finally {
+      small.close();
+    }
+  });
 });
+
