@@ -640,7 +640,8 @@ export function parseExtack(buf: Buffer, off: number, end: number): Extack {
   return ext;
 }
 
-function abortError(signal: AbortSignal): Error {
+/** The rejection for an aborted request: the signal's reason, or an AbortError. */
+export function abortError(signal: AbortSignal): Error {
   const reason = signal.reason;
   if (reason instanceof Error) return reason;
   const err = new Error('The operation was aborted');

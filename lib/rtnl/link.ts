@@ -2,7 +2,7 @@
  * rt.link: list, inspect, create, change and delete network interfaces.
  */
 import { NetlinkError } from '../errors';
-import { AF_UNSPEC, NLM_F_DUMP, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../wire/constants';
+import { AF_UNSPEC, NLM_F_DUMP, RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../wire/constants';
 import { MessageWriter, type BuiltMessage } from '../wire/message-writer';
 import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../wire/structs';
 import type { NetnsRef } from '../netns-ref';
@@ -69,6 +69,16 @@ export class LinkApi {
       w.nestEnd();
     }
     return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode, ...this.sig(opts) });
+  }
+
+  /**
+   * ifindex → name of every link, for naming the `dev` of listed routes, neighbours, FDB
+   * entries and addresses (one dump without statistics).
+   * Equivalent to: ip link show (names only)
+   */
+  async names(opts: { signal?: AbortSignal } = {}): Promise<Map<number, string>> {
+    const links = await this.list({ extMask: RTEXT_FILTER_SKIP_STATS, ...this.sig(opts) });
+    return new Map(links.map((l) => [l.index, l.name]));
   }
 
   /**

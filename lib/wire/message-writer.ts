@@ -220,14 +220,15 @@ export class MessageWriter {
     return this;
   }
 
-  /** Finishes the message: length patched, buffer trimmed. */
-  finish(): BuiltMessage {
+  /** Finishes the message: length patched; `attrTable` names its attributes for extack offsets. */
+  finish(attrTable?: AttrTable): BuiltMessage {
     if (this.nests?.length) throw new Error('unclosed nested attribute');
     this.buf.writeUInt32LE(this.off - this.base, this.base);
     // Hand back the unused rest of the claim if nothing was claimed after it.
     if (this.buf === slab && slabUsed === this.end) slabUsed = align4(this.off);
     const out: BuiltMessage = { bytes: this.buf.subarray(this.base, this.off) };
-    if (this.names) out.attrNames = this.names;
+    if (attrTable) out.attrTable = attrTable;
+    else if (this.names) out.attrNames = this.names;
     return out;
   }
 }
