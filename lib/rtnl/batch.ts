@@ -11,8 +11,8 @@
  */
 import { NetlinkError, ValidationError } from '../errors';
 import type { BuiltMessage, MessageWriter } from '../wire/message-writer';
-import type { Decoder, Engine, RequestOptions } from './engine';
-import { linkRefParts, lookupError, type LinkIndexResolver, type LinkRef } from './link-ref';
+import type { Decoder, Engine, HoldSlot, RequestOptions } from './engine';
+import { linkRefParts, type LinkIndexResolver, type LinkRef } from './link-ref';
 import type { AddressChange, AddressDelOptions, AddressOptions } from './address';
 import type { RouteChange, RouteSpec } from './route';
 import type { NeighChange, NeighSpec } from './neigh';
@@ -74,13 +74,22 @@ export function linkAttr(w: MessageWriter, links: LinkField[], type: number, fie
 
 const plainOptionsByOperation = new Map<string, RequestOptions<any>>();
 
-/** The options of a request with nothing but its operation name: one shared, never-changed object each. */
-function plainOptions(operation: string): RequestOptions<any> {
-  if (operation === lastPlain.operation) return lastPlain; // bulk: the same operation 100 000 times
-  let o = plainOptionsByOperation.get(operation);
+/**
+ * The options of a prepared request: for the common case (no signal, no decoder) one shared,
+ * never-changed object per operation, so a bulk change allocates none.
+ */
+function optionsFor<T>(prep: PreparedRequest<T>, signal?: AbortSignal): RequestOptions<T> {
+  if (prep.decode || signal) {
+    const opts: RequestOptions<T> = { operation: prep.operation };
+    if (prep.decode) opts.decode = prep.decode;
+    if (signal) opts.signal = signal;
+    return opts;
+  }
+  if (prep.operation === lastPlain.operation) return lastPlain; // bulk: the same operation 100 000 times
+  let o = plainOptionsByOperation.get(prep.operation);
   if (!o) {
-    o = Object.freeze({ operation });
-    plainOptionsByOperation.set(operation, o);
+    o = Object.freeze({ operation: prep.operation });
+    plainOptionsByOperation.set(prep.operation, o);
   }
   lastPlain = o;
   return o;
@@ -88,47 +97,25 @@ function plainOptions(operation: string): RequestOptions<any> {
 let lastPlain: RequestOptions<any> = Object.freeze({ operation: '' });
 
 /**
- * Resolves a prepared request's named links (lookups are shared within one turn), then sends
- * it. For requests that expect a reply (route.get) or name several links (multipath); plain
- * changes naming one link wait on the lookup in the engine's queue instead (applyChange).
+ * The holds of a prepared request's named links: each waits on the lookup shared by every
+ * request naming that link in this turn, and the engine writes the ifindex in as it sends.
  */
-export function submit<T>(engine: Engine, resolver: LinkIndexResolver, prep: PreparedRequest<T>, signal?: AbortSignal): Promise<T[]> {
-  let opts: RequestOptions<T>;
-  if (prep.decode || signal) {
-    opts = { operation: prep.operation };
-    if (prep.decode) opts.decode = prep.decode;
-    if (signal) opts.signal = signal;
-  } else {
-    opts = plainOptions(prep.operation);
-  }
-  const links = prep.links;
-  if (links.length === 0) return engine.request(prep.msg, opts);
-  const bytes = prep.msg.bytes;
-  if (links.length === 1) {
-    const { field, name, at } = links[0]!;
-    return resolver.resolve(name, field).then(
-      (index) => {
-        bytes.writeUInt32LE(index, at);
-        return engine.request(prep.msg, opts);
-      },
-      (err) => {
-        throw lookupError(prep.operation, field, name, err);
-      },
-    );
-  }
-  return Promise.all(links.map(({ field, name }) => resolver.resolve(name, field).catch((err) => {
-    throw lookupError(prep.operation, field, name, err);
-  }))).then((indexes) => {
-    for (let i = 0; i < links.length; i++) bytes.writeUInt32LE(indexes[i]!, links[i]!.at);
-    return engine.request(prep.msg, opts);
-  });
+function holdsFor(resolver: LinkIndexResolver, links: readonly LinkField[]): HoldSlot[] | undefined {
+  if (links.length === 0) return undefined;
+  return links.map(({ field, name, at }) => ({ hold: resolver.hold(name), at, field }));
 }
 
 /**
- * Prepares and submits one change; a ValidationError from `prepare` becomes the rejection
- * (nothing is sent). Resolves with nothing once the kernel acknowledged. A bulk change comes
- * through here 100 000 times: a link named by name makes the request wait in the engine's
- * queue on the shared lookup (a Hold), so each change costs one promise, not a chain.
+ * Sends a prepared request. Named links don't delay it: it takes its place in the queue at
+ * once and waits there for their lookups, so requests leave in the order they were issued.
+ */
+export function submit<T>(engine: Engine, resolver: LinkIndexResolver, prep: PreparedRequest<T>, signal?: AbortSignal): Promise<T[]> {
+  return engine.request(prep.msg, optionsFor(prep, signal), holdsFor(resolver, prep.links));
+}
+
+/**
+ * Prepares and sends one change; a ValidationError from `prepare` becomes the rejection
+ * (nothing is sent). Resolves with nothing once the kernel acknowledged.
  */
 export function applyChange<C, S>(
   engine: Engine, resolver: LinkIndexResolver,
@@ -140,17 +127,8 @@ export function applyChange<C, S>(
   } catch (err) {
     return Promise.reject(err);
   }
-  const opts = signal ? { operation: prep.operation, signal } : plainOptions(prep.operation);
-  const links = prep.links;
-  if (prep.decode === undefined && links.length <= 1) {
-    if (links.length === 0) return engine.change(prep.msg, opts);
-    const { field, name, at } = links[0]!;
-    return engine.change(prep.msg, opts, { hold: resolver.hold(name), at, field });
-  }
-  return submit(engine, resolver, prep, signal).then(toVoid);
+  return engine.change(prep.msg, optionsFor(prep, signal), holdsFor(resolver, prep.links));
 }
-
-const toVoid = (): void => undefined;
 
 /** One change of `rt.batch()`: the operation's name and the same arguments its method takes. */
 export type BatchOp =
@@ -235,14 +213,7 @@ export function runBatch<Op>(
         settle(i, err as Error);
         continue;
       }
-      const links = prep.links;
-      if (prep.decode === undefined && links.length <= 1) {
-        const o = opts.signal ? { operation: prep.operation, signal: opts.signal } : plainOptions(prep.operation);
-        const hold = links.length ? { hold: resolver.hold(links[0]!.name), at: links[0]!.at, field: links[0]!.field } : undefined;
-        engine.changeThen(prep.msg, o, hold, (err) => settle(i, err));
-      } else {
-        submit(engine, resolver, prep, opts.signal).then(() => settle(i, undefined), (err: Error) => settle(i, err));
-      }
+      engine.changeThen(prep.msg, optionsFor(prep, opts.signal), holdsFor(resolver, prep.links), (err) => settle(i, err));
     }
   });
 }

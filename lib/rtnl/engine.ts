@@ -16,7 +16,7 @@
  * covered change without an error has succeeded. This spares the kernel an ack skb per change
  * and us a datagram per change: the difference between keeping up with `ip -batch` and beating it.
  */
-import { NetlinkError, ParseError, errnoCode } from '../errors';
+import { NetlinkError, ParseError } from '../errors';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN,
   NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLM_F_REQUEST,
@@ -135,6 +135,8 @@ interface PendingExtra {
   attempts?: number;
   /** For a barrier: the changes it completes. */
   covers?: Pending[];
+  /** Holds past the first (a request naming several links by name). */
+  holds?: readonly HoldSlot[];
 }
 
 /** The requests one AbortSignal covers, and the one listener the engine put on it. */
@@ -145,9 +147,11 @@ interface SignalGroup {
 
 // A class, not an object literal with closures, with what only some requests need kept aside:
 // a bulk change keeps 100 000 of these alive at once, and their size is most of what the GC
-// then has to copy. The message is `len` bytes at `off` in `bytes`: its own buffer, or for a
-// change a region of the engine's shared slab (100 000 queued changes are not 100 000
-// Buffers). Only `resolve` is kept; a failure resolves with a rejected promise.
+// then has to copy. The message is `len` bytes at `off` in `bytes`, a Buffer over the
+// whole of the memory the message was built in (MessageWriter's slab, where messages built one
+// after another sit back to back), so 100 000 queued changes are not 100 000 Buffers. Only
+// `resolve` is kept; a failure resolves with a rejected promise. The first hold is kept
+// inline (the bulk case: one link named by name), any others aside.
 class Pending {
   seq = 0;
   flags: number;
@@ -184,10 +188,12 @@ class Pending {
   }
 }
 
-/** Size of the slabs queued changes are copied into. */
-const SLAB_BYTES = 256 * 1024;
+/** Requests in flight unless told otherwise (socket.ts lowers it for small receive buffers). */
+export const MAX_IN_FLIGHT = 4096;
 
 function noop(): void {}
+
+const WAITING = Symbol('waiting');
 
 const BARRIER_OPTIONS: RequestOptions<never> = Object.freeze({ operation: 'barrier' });
 
@@ -197,16 +203,16 @@ export type NotificationHandler = (buf: Buffer, off: number, len: number, type: 
 /** The request engine over one netlink socket. */
 export class Engine {
   private seq = Math.floor(Math.random() * 0x7fff_ffff);
-  private slab = Buffer.allocUnsafe(0);
-  private slabUsed = 0;
+  /** A Buffer over the whole of the memory the last message came in (see Pending). */
+  private region: Buffer = Buffer.alloc(0);
   // FIFO with a moving head: Array#shift is O(n), which turns 100 000 queued requests quadratic.
   private queue: Pending[] = [];
   private head = 0;
   private readonly inFlight = new Map<number, Pending>();
-  private requestsInFlight = 0;
   private dumpInFlight = false;
   private flushScheduled = false;
-  private refs = 0;
+  /** Whether the transport keeps the event loop alive: exactly while anything is pending. */
+  private referenced = false;
   private closed = false;
   private readonly maxInFlight: number;
   private readonly maxBatchBytes: number;
@@ -217,9 +223,14 @@ export class Engine {
   onParseError: (err: ParseError) => void = (err) => process.emitWarning(err.message, 'NetlinkParseWarning');
 
   constructor(private readonly transport: Transport, opts: EngineOptions = {}) {
-    this.maxInFlight = opts.maxInFlight ?? 4096;
+    this.maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
     this.maxBatchBytes = opts.maxBatchBytes ?? 1 << 20;
     this.dumpRetries = opts.dumpRetries ?? 5;
+  }
+
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Number of requests queued or awaiting their reply. */
@@ -227,30 +238,30 @@ export class Engine {
     return this.queue.length - this.head + this.inFlight.size;
   }
 
-  /** Sends a request; resolves with every decoded reply (dump parts, echo, get reply). */
-  request<T>(msg: BuiltMessage, opts: RequestOptions<T>): Promise<T[]> {
-    return this.enqueue(msg, opts, false, undefined, undefined)!;
+  /**
+   * Sends a request; resolves with every decoded reply (dump parts, echo, get reply). With
+   * `holds`, it keeps its place in the queue until every hold settles, then leaves with each
+   * hold's value written at its `at` (or fails with the first failed hold's error, never sent).
+   */
+  request<T>(msg: BuiltMessage, opts: RequestOptions<T>, holds?: readonly HoldSlot[]): Promise<T[]> {
+    return this.enqueue(msg, opts, false, holds, undefined)!;
   }
 
-  /**
-   * Sends a change that expects no reply; resolves once the kernel accepted it. With `hold`,
-   * the request keeps its place in the queue until the hold settles, then leaves with the
-   * hold's value written at `hold.at` (or fails with the hold's error, never sent).
-   */
-  change(msg: BuiltMessage, opts: RequestOptions<unknown>, hold?: HoldSlot): Promise<void> {
-    return this.enqueue(msg, opts, true, hold, undefined)!;
+  /** `request` for a change that expects no reply: resolves with nothing once accepted. */
+  change(msg: BuiltMessage, opts: RequestOptions<unknown>, holds?: readonly HoldSlot[]): Promise<void> {
+    return this.enqueue(msg, opts, true, holds, undefined)!;
   }
 
   /**
    * `change` for bulk callers that track outcomes themselves (rt.batch): `done` is called
    * with undefined on success or the error, and no promise is made per request.
    */
-  changeThen(msg: BuiltMessage, opts: RequestOptions<unknown>, hold: HoldSlot | undefined, done: (err: Error | undefined) => void): void {
-    this.enqueue(msg, opts, true, hold, done);
+  changeThen(msg: BuiltMessage, opts: RequestOptions<unknown>, holds: readonly HoldSlot[] | undefined, done: (err: Error | undefined) => void): void {
+    this.enqueue(msg, opts, true, holds, done);
   }
 
   private enqueue(
-    msg: BuiltMessage, opts: RequestOptions<any>, voidResult: boolean, hold: HoldSlot | undefined,
+    msg: BuiltMessage, opts: RequestOptions<any>, voidResult: boolean, holds: readonly HoldSlot[] | undefined,
     done: ((err: Error | undefined) => void) | undefined,
   ): Promise<any> | undefined {
     let early: Error | undefined;
@@ -265,27 +276,17 @@ export class Engine {
     if (!opts.dump && !byBarrier) {
       msg.bytes.writeUInt16LE(msg.bytes.readUInt16LE(6) | NLM_F_ACK, 6);
     }
-    let p: Pending;
-    const names = msg.attrTable ?? msg.attrNames;
+    const bytes = msg.bytes;
+    if (bytes.buffer !== this.region.buffer) this.region = Buffer.from(bytes.buffer);
     const flags = (byBarrier ? BY_BARRIER : 0) | (voidResult ? VOID_RESULT : 0) | (done ? CALLBACK : 0);
-    if (voidResult) {
-      const len = msg.bytes.length;
-      if (this.slabUsed + len > this.slab.length) {
-        this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, len));
-        this.slabUsed = 0;
-      }
-      const off = this.slabUsed;
-      this.slab.set(msg.bytes, off);
-      this.slabUsed = align4(off + len);
-      p = new Pending(this.slab, off, len, names, opts, flags);
-    } else {
-      p = new Pending(msg.bytes, 0, msg.bytes.length, names, opts, flags);
-    }
-    if (hold) {
-      p.hold = hold.hold;
-      p.holdAt = hold.at;
-      p.holdField = hold.field;
-      if (hold.hold.state === 0) hold.hold.onSettle(this.wake);
+    const p = new Pending(this.region, bytes.byteOffset, bytes.length, msg.attrTable ?? msg.attrNames, opts, flags);
+    if (holds?.length) {
+      const [first, ...rest] = holds;
+      p.hold = first!.hold;
+      p.holdAt = first!.at;
+      p.holdField = first!.field;
+      if (rest.length) p.more.holds = rest;
+      for (const h of holds) if (h.hold.state === 0) h.hold.onSettle(this.wake);
     }
     let promise: Promise<any> | undefined;
     if (done) {
@@ -297,12 +298,30 @@ export class Engine {
     }
     if (opts.signal) this.watchSignal(p, opts.signal);
     this.queue.push(p);
-    if (this.refs++ === 0) this.transport.ref();
+    if (!this.referenced) {
+      this.referenced = true;
+      this.transport.ref();
+    }
     this.scheduleFlush();
     return promise;
   }
 
   private readonly wake = (): void => this.scheduleFlush();
+
+  /**
+   * A held request at the head of the queue: WAITING while a hold is unsettled; else the
+   * first failed hold's error; else undefined, with every value written in.
+   */
+  private releaseHolds(p: Pending): Error | typeof WAITING | undefined {
+    const rest = p.extra?.holds;
+    if (p.hold!.state === 0 || rest?.some((h) => h.hold.state === 0)) return WAITING;
+    const slots: HoldSlot[] = [{ hold: p.hold!, at: p.holdAt, field: p.holdField }, ...(rest ?? [])];
+    const failed = slots.find((h) => h.hold.state === 2);
+    if (failed) return failed.hold.explain(p.opts.operation, failed.field, failed.hold.error);
+    for (const h of slots) p.bytes.writeUInt32LE(h.hold.value, p.off + h.at);
+    p.hold = undefined;
+    return undefined;
+  }
 
   // One listener per signal, not per request: 100 000 changes under one signal would otherwise
   // put 100 000 listeners on it, and aborting them must stay linear.
@@ -360,22 +379,20 @@ export class Engine {
           this.release();
           continue;
         }
-        const hold = p.hold;
-        if (hold !== undefined) {
-          if (hold.state === 0) break; // keeps its place; the hold wakes us when it settles
-          if (hold.state === 2) {
+        if (p.hold !== undefined) {
+          const failed = this.releaseHolds(p);
+          if (failed === WAITING) break; // keeps its place; the hold wakes us when it settles
+          if (failed) {
             this.head++;
             this.release();
             this.unwatchSignal(p);
-            p.reject(hold.explain(p.opts.operation, p.holdField, hold.error));
+            p.reject(failed);
             continue;
           }
-          p.bytes.writeUInt32LE(hold.value, p.off + p.holdAt);
-          p.hold = undefined;
         }
         if (p.opts.dump) {
           if (this.dumpInFlight) break;
-        } else if (this.requestsInFlight >= this.maxInFlight) {
+        } else if (this.inFlight.size - (this.dumpInFlight ? 1 : 0) >= this.maxInFlight) {
           break;
         }
         const len = p.len;
@@ -386,7 +403,6 @@ export class Engine {
         p.flags = (p.flags | SENT) & ~INTERRUPTED;
         if (p.extra) p.extra.items = undefined;
         if (p.opts.dump) this.dumpInFlight = true;
-        else this.requestsInFlight++;
         this.inFlight.set(p.seq, p);
         batch.push(p);
         bytes += len;
@@ -405,21 +421,15 @@ export class Engine {
         batch.push(barrier);
         bytes += barrier.len;
       }
-      let out: Buffer;
-      const only = batch[0]!;
-      if (batch.length === 1 && only.off === 0 && only.len === only.bytes.length) {
-        out = only.bytes;
-      } else {
-        // Consecutive changes sit back to back in one slab: copy each run at once.
-        out = Buffer.allocUnsafe(bytes);
-        let pos = 0;
-        for (let i = 0; i < batch.length; ) {
-          const first = batch[i]!;
-          let end = first.off + first.len;
-          for (i++; i < batch.length && batch[i]!.bytes === first.bytes && batch[i]!.off === end; i++) end += batch[i]!.len;
-          first.bytes.copy(out, pos, first.off, end);
-          pos += end - first.off;
-        }
+      // Consecutive requests sit back to back in the memory they were built in: one copy per run.
+      const out = Buffer.allocUnsafe(bytes);
+      let pos = 0;
+      for (let i = 0; i < batch.length; ) {
+        const first = batch[i]!;
+        let end = first.off + first.len;
+        for (i++; i < batch.length && batch[i]!.bytes === first.bytes && batch[i]!.off === end; i++) end += batch[i]!.len;
+        first.bytes.copy(out, pos, first.off, end);
+        pos += end - first.off;
       }
       try {
         this.transport.send(out);
@@ -440,8 +450,6 @@ export class Engine {
     p.more.covers = covers;
     bytes.writeUInt32LE(p.seq, 8);
     this.inFlight.set(p.seq, p);
-    this.requestsInFlight++;
-    this.refs++;
     return p;
   }
 
@@ -454,14 +462,17 @@ export class Engine {
     p.reject(abortError(p.opts.signal!));
   }
 
+  /** After a request left the queue or the in-flight map: lets the loop go once nothing is pending. */
   private release(): void {
-    if (--this.refs === 0 && !this.closed) this.transport.unref();
+    if (this.referenced && this.pending === 0 && !this.closed) {
+      this.referenced = false;
+      this.transport.unref();
+    }
   }
 
   private finish(p: Pending, err: Error | null): void {
-    if (!this.inFlight.delete(p.seq) && p.flags & SENT) return;
+    if (!this.inFlight.delete(p.seq)) return;
     if (p.opts.dump) this.dumpInFlight = false;
-    else this.requestsInFlight--;
     this.unwatchSignal(p);
     this.release();
     if (!p.aborted) {
@@ -650,4 +661,3 @@ export function abortError(signal: AbortSignal): Error {
   return err;
 }
 
-export { errnoCode };

@@ -2,7 +2,6 @@
  * An rtnetlink handle: one socket, one engine, and the object APIs on top.
  * `const rt = await nl.open()`; `rt.close()` (or `await using rt = await nl.open()`).
  */
-import type { NativeNetlinkSocket } from './native-netlink';
 import type { Engine } from './engine';
 import { openRtnlSocket, type SocketOptions } from './socket';
 import { LinkApi } from './link';
@@ -43,10 +42,9 @@ export class Rtnl {
   readonly vf: VfApi;
   /** The netlink port id the kernel assigned to this handle's socket. */
   readonly portId: number;
-  private closed = false;
 
   /** @internal use `nl.open()` */
-  constructor(readonly engine: Engine, private readonly sock: NativeNetlinkSocket, portId: number) {
+  constructor(readonly engine: Engine, portId: number) {
     this.portId = portId;
     this.link = new LinkApi(engine);
     this.bridge = { vlan: new BridgeVlanApi(engine, this.link) };
@@ -70,13 +68,11 @@ export class Rtnl {
 
   /** True once close() was called. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.engine.isClosed;
   }
 
   /** Closes the socket; outstanding requests reject. Safe to call twice. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
     this.engine.close();
   }
 
@@ -97,6 +93,6 @@ export class Rtnl {
  * short-lived thread that joined that namespace; Node's own threads never move.
  */
 export async function open(opts: OpenOptions = {}): Promise<Rtnl> {
-  const { sock, engine, portId } = await openRtnlSocket(opts);
-  return new Rtnl(engine, sock, portId);
+  const { engine, portId } = await openRtnlSocket(opts);
+  return new Rtnl(engine, portId);
 }

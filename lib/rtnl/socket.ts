@@ -6,7 +6,7 @@ import { native } from '../native';
 import { toNsTarget, type NetnsRef } from '../netns-ref';
 import { ValidationError, type SystemError } from '../errors';
 import { netnsEntryError } from '../netns/netns-error';
-import { Engine, type EngineOptions } from './engine';
+import { Engine, MAX_IN_FLIGHT, type EngineOptions } from './engine';
 import type { NativeNetlinkSocket } from './native-netlink';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_ROUTE,
@@ -52,10 +52,10 @@ function setBuffer(sock: NativeNetlinkSocket, force: number, plain: number, size
  * error message of its own, each costing a few hundred bytes of buffer in the kernel's
  * accounting (about 400 measured): the bound keeps a burst of failures (EPERM, EEXIST …)
  * from overflowing the buffer, which would lose them to ENOBUFS. 1 KiB each leaves room for
- * extack texts; never more than 4096 (what the engine pipelines best) nor fewer than 16.
+ * extack texts; never more than MAX_IN_FLIGHT (what the engine pipelines best) nor fewer than 16.
  */
 export function inFlightFor(rcvbuf: number): number {
-  return Math.max(16, Math.min(4096, Math.floor(rcvbuf / 1024)));
+  return Math.max(16, Math.min(MAX_IN_FLIGHT, Math.floor(rcvbuf / 1024)));
 }
 
 /**

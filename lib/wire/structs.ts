@@ -1,6 +1,7 @@
 /**
  * The fixed headers that follow nlmsghdr in rtnetlink messages. Each has a size, a writer
- * and a reader; readers check a minimum length only, since kernels may grow structs.
+ * and a reader; readers check a minimum length only, since kernels may grow structs. Writers
+ * fill the fields they have and leave the rest to memory MessageWriter.struct has zeroed.
  */
 import { ParseError } from '../errors';
 
@@ -18,7 +19,6 @@ export interface IfInfoMsg {
 }
 export const IFINFOMSG_SIZE = 16;
 export function writeIfInfoMsg(b: Buffer, at: number, m: Partial<IfInfoMsg>): void {
-  b.fill(0, at, at + IFINFOMSG_SIZE);
   b.writeUInt8(m.family ?? 0, at);
   b.writeUInt16LE(m.type ?? 0, at + 2);
   b.writeInt32LE(m.index ?? 0, at + 4);
@@ -100,7 +100,6 @@ export interface NdMsg {
 }
 export const NDMSG_SIZE = 12;
 export function writeNdMsg(b: Buffer, at: number, m: Partial<NdMsg>): void {
-  b.fill(0, at, at + NDMSG_SIZE);
   b.writeUInt8(m.family ?? 0, at);
   b.writeInt32LE(m.index ?? 0, at + 4);
   b.writeUInt16LE(m.state ?? 0, at + 8);
@@ -124,7 +123,6 @@ export interface FibRuleHdr {
 }
 export const FIB_RULE_HDR_SIZE = 12;
 export function writeFibRuleHdr(b: Buffer, at: number, m: Partial<FibRuleHdr>): void {
-  b.fill(0, at, at + FIB_RULE_HDR_SIZE);
   b.writeUInt8(m.family ?? 0, at);
   b.writeUInt8(m.dstLen ?? 0, at + 1);
   b.writeUInt8(m.srcLen ?? 0, at + 2);
@@ -141,7 +139,6 @@ export function readFibRuleHdr(b: Buffer, at: number, len: number): FibRuleHdr {
 /** struct rtgenmsg (one family byte, padded to 4), used by RTM_GETNSID and family dumps. */
 export const RTGENMSG_SIZE = 4;
 export function writeRtGenMsg(b: Buffer, at: number, family: number): void {
-  b.fill(0, at, at + RTGENMSG_SIZE);
   b.writeUInt8(family, at);
 }
 

@@ -207,5 +207,29 @@ describe('applyChange', () => {
     await tick();
     expect(t.messages()).toEqual([]);
   });
+
+  it('a change naming several links by name keeps its place too, and gets every ifindex', async () => {
+    const t = new FakeTransport();
+    const e = new Engine(t);
+    const { resolver } = fakeResolver({ v0: 7, v1: 8 });
+    const multi = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.9.0.0/16', multipath: [{ gateway: '10.0.0.2', dev: 'v0' }, { gateway: '10.0.1.2', dev: 'v1' }] });
+    const after = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.10.0.0/16', dev: 4 });
+    await tick();
+    await tick();
+    const msgs = t.messages();
+    expect(msgs.map((m) => m.type)).toEqual([RTM_NEWROUTE, RTM_NEWROUTE, NLMSG_NOOP]);
+    const [m1, m2] = msgs;
+    // RTA_DST 10.9.0.0 first, then 10.10.0.0: issue order holds.
+    expect([m1!.bytes[16 + 12 + 4 + 1], m2!.bytes[16 + 12 + 4 + 1]]).toEqual([9, 10]);
+    // Both next hops carry their ifindex (struct rtnexthop: len, flags, hops, ifindex).
+    const mp = m1!.bytes;
+    let off = 16 + 12;
+    while (mp.readUInt16LE(off + 2) !== RTA.MULTIPATH) off += (mp.readUInt16LE(off) + 3) & ~3;
+    const hop1 = off + 4;
+    const hop2 = hop1 + mp.readUInt16LE(hop1);
+    expect([mp.readInt32LE(hop1 + 4), mp.readInt32LE(hop2 + 4)]).toEqual([7, 8]);
+    answer(t, e, new Set());
+    await Promise.all([multi, after]);
+  });
 });
 
