@@ -56,10 +56,6 @@ function option(words: string[], key: string): string | undefined {
   return i >= 0 ? words[i + 1] : undefined;
 }
 
-async function names(rt: Rtnl): Promise<Map<number, string>> {
-  return new Map((await rt.link.list()).map((l) => [l.index, l.name]));
-}
-
 type Command = (rt: Rtnl, cli: Cli, args: string[]) => Promise<unknown>;
 
 const commands: Record<string, { run: Command; text: (data: any, rt: Rtnl) => Promise<string> | string }> = {
@@ -75,14 +71,14 @@ const commands: Record<string, { run: Command; text: (data: any, rt: Rtnl) => Pr
       const dev = option(args, 'dev');
       return rt.address.list({ ...(dev ? { link: dev } : {}), ...(cli.family ? { family: cli.family } : {}) });
     },
-    text: async (addrs, rt) => formatAddresses(addrs, await names(rt)),
+    text: async (addrs, rt) => formatAddresses(addrs, await rt.link.names()),
   },
   route: {
     run: (rt, cli, args) => {
       const table = option(args, 'table');
       const dev = option(args, 'dev');
       return rt.route.list({
-        ...(table ? { table: /^\d+$/.test(table) ? Number(table) : table } : {}),
+        ...(table ? { table } : {}),
         ...(dev ? { dev } : {}),
         ...(cli.family ? { family: cli.family } : {}),
       });

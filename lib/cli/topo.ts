@@ -3,10 +3,9 @@
  * bridges with their ports beneath them, and cables (veth pairs) drawn between their ends,
  * across namespaces too. `--dot` prints the same graph for Graphviz instead.
  */
-import { readlinkSync, statSync } from 'node:fs';
+import { open as openNetns } from '../netns/handle';
 import { open } from '../rtnl/handle';
 import type { Link } from '../rtnl/link-decode';
-import { NETNS_RUN_DIR } from '../netns-ref';
 
 /** One namespace's links, keyed for peer matching. */
 interface NsLinks {
@@ -18,19 +17,23 @@ interface NsLinks {
 /** The id a cable end is known by across namespaces: namespace inode + ifindex. */
 const endKey = (inode: number, index: number) => `${inode}:${index}`;
 
-function nsInode(name: string): number {
-  return name === '(this)' ? Number(/\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))![1]) : statSync(`${NETNS_RUN_DIR}/${name}`).ino;
-}
-
 /** Reads the links of each namespace ('(this)' is the caller's own). */
 export async function collect(namespaces: string[]): Promise<NsLinks[]> {
   const out: NsLinks[] = [];
   for (const name of namespaces) {
-    const rt = await open(name === '(this)' ? {} : { netns: name });
+    const self = name === '(this)';
+    // The handle pins the namespace the socket is opened in and gives its inode. Our own is
+    // read without joining it (that would need CAP_SYS_ADMIN).
+    const ns = openNetns(self ? { pid: process.pid } : name);
     try {
-      out.push({ name, inode: nsInode(name), links: await rt.link.list() });
+      const rt = await open(self ? {} : { netns: ns });
+      try {
+        out.push({ name, inode: ns.inode, links: await rt.link.list() });
+      } finally {
+        rt.close();
+      }
     } finally {
-      rt.close();
+      ns.close();
     }
   }
   return out;

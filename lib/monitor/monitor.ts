@@ -17,7 +17,7 @@ import { ValidationError, type SystemError } from '../errors';
 import { open as openNetns, type NetnsHandle } from '../netns/handle';
 import type { NetnsRef } from '../netns-ref';
 import { open as openRtnl } from '../rtnl/handle';
-import type { Engine } from '../rtnl/engine';
+import { abortError, type Engine } from '../rtnl/engine';
 import type { NativeNetlinkSocket } from '../rtnl/native-netlink';
 import { openRtnlSocket } from '../rtnl/socket';
 import { NETLINK_LISTEN_ALL_NSID, NLMSG_HDRLEN, NLM_F_REPLACE, SOL_NETLINK } from '../wire/constants';
@@ -510,14 +510,6 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
     }
     this.emit('close');
   }
-}
-
-function abortError(signal: AbortSignal): Error {
-  if (signal.reason instanceof Error) return signal.reason;
-  const err = new Error('The operation was aborted');
-  err.name = 'AbortError';
-  (err as Error & { code?: string }).code = 'ABORT_ERR';
-  return err;
 }
 
 /**

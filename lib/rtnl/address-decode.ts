@@ -4,7 +4,7 @@ import { familyName } from '../wire/address';
 import { NLMSG_HDRLEN } from '../wire/constants';
 import { IFADDRMSG_SIZE, readIfAddrMsg } from '../wire/structs';
 import { addressSchema, IFA_F, type AddressCacheInfo } from './address-schema';
-import { scopes } from './names';
+import { bitNames, scopes } from './names';
 
 /** An interface address. */
 export interface Address {
@@ -45,7 +45,7 @@ export function decodeAddress(buf: Buffer, off: number, len: number): Address {
     address: local ?? '',
     prefixLen: hdr.prefixLen,
     scope: scopes.name(hdr.scope),
-    flags: IFA_F.filter(([bit]) => flagBits & bit).map(([, name]) => name),
+    flags: bitNames(IFA_F, flagBits),
   };
   if (raw.ifaLocal && raw.ifaAddress && raw.ifaAddress !== raw.ifaLocal) out.peer = raw.ifaAddress;
   for (const k of ['broadcast', 'anycast', 'multicast', 'label', 'metric', 'proto', 'unknown'] as const) {

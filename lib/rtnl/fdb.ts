@@ -18,9 +18,10 @@ import type { Engine } from './engine';
 import type { LinkApi } from './link';
 import type { LinkRef } from './link-ref';
 import {
-  bitNames, NDA, neighSchema, NTF, NTF_EXT_LEARNED, NTF_MASTER, NTF_ROUTER, NTF_SELF, NTF_STICKY,
+  NDA, neighSchema, NTF, NTF_EXT_LEARNED, NTF_MASTER, NTF_ROUTER, NTF_SELF, NTF_STICKY,
   NTF_USE, NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE, type NeighCacheInfo,
 } from './neigh-schema';
+import { bitNames } from './names';
 
 /** How an entry is kept, as `bridge fdb` names it. */
 export type FdbState = 'permanent' | 'static' | 'dynamic';
@@ -191,7 +192,7 @@ export function prepareFdb(change: FdbChange, spec: FdbSpec): PreparedRequest {
   if (srcVni !== undefined) w.u32(NDA.SRC_VNI, srcVni);
   if (spec.via !== undefined) w.u32(NDA.IFINDEX, linkIndex(links, 'via', spec.via, w.offset + 4));
   if (nhid !== undefined) w.u32(NDA.NH_ID, nhid);
-  return { operation: FDB_OPERATIONS[change], msg: { bytes: w.finish().bytes, attrTable: FDB_ATTRS }, links };
+  return { operation: FDB_OPERATIONS[change], msg: w.finish(FDB_ATTRS), links };
 }
 
 /** FDB operations of one rtnetlink handle. */
@@ -238,17 +239,20 @@ export class FdbApi {
   async list(opts: FdbListOptions = {}): Promise<FdbEntry[]> {
     specObject(opts, 'options');
     const signal = opts.signal ? { signal: opts.signal } : {};
-    const dev = opts.dev !== undefined ? await this.links.resolver.resolve(opts.dev, 'dev') : undefined;
-    const master = opts.master !== undefined ? await this.links.resolver.resolve(opts.master, 'master') : undefined;
-    const names = opts.names !== false ? this.links.list(signal) : undefined;
+    const names = opts.names !== false ? this.links.names(signal) : undefined;
+    // Keep the link dump from rejecting unobserved while the lookups and the FDB dump run.
     names?.catch(() => {});
+    const [dev, master] = await Promise.all([
+      opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
+      opts.master !== undefined ? this.links.resolver.resolve(opts.master, 'master') : undefined,
+    ]);
     const w = new MessageWriter(RTM_GETNEIGH, NLM_F_DUMP);
     w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family: AF_BRIDGE }));
     if (dev !== undefined) w.u32(NDA.IFINDEX, dev, 'dev');
     if (master !== undefined) w.u32(NDA.MASTER, master, 'master');
     const entries = await this.engine.request(w.finish(), { operation: 'fdb.list', dump: true, decode, ...signal });
     if (names) {
-      const byIndex = new Map((await names).map((l) => [l.index, l.name]));
+      const byIndex = await names;
       for (const e of entries) {
         const n = byIndex.get(e.index);
         if (n !== undefined) e.dev = n;

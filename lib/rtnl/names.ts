@@ -27,6 +27,13 @@ export class NameTable {
   }
 }
 
+/** Names of the bits set in `bits`, in the table's order, from a [bit, name] table. */
+export function bitNames(table: readonly (readonly [number, string])[], bits: number): string[] {
+  const out: string[] = [];
+  for (const [bit, name] of table) if (bits & bit) out.push(name);
+  return out;
+}
+
 const table = (entries: [number, string][], what: string) => new NameTable(new Map(entries), what);
 
 /** Route protocols (/etc/iproute2/rt_protos). */

@@ -3,8 +3,8 @@ import { decodeAttrs, type RawAttribute } from '../wire/attributes';
 import { familyName } from '../wire/address';
 import { NLMSG_HDRLEN } from '../wire/constants';
 import { NDMSG_SIZE, readNdMsg } from '../wire/structs';
-import { bitNames, neighSchema, NTF, NTF_EXT, NUD, type NeighCacheInfo } from './neigh-schema';
-import { routeProtocols, routeTypes } from './names';
+import { neighSchema, NTF, NTF_EXT, NUD, type NeighCacheInfo } from './neigh-schema';
+import { bitNames, routeProtocols, routeTypes } from './names';
 
 /** An ARP (IPv4) or NDP (IPv6) neighbour entry, or a proxy entry. */
 export interface Neighbour {

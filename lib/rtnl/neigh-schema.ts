@@ -37,13 +37,6 @@ export const NTF_ROUTER = 0x80;
 export const NTF_EXT: [number, string][] = [[0x01, 'managed'], [0x02, 'locked']];
 export const NTF_EXT_MANAGED = 0x01;
 
-/** Bit names set in `bits`, from a [bit, name] table. */
-export function bitNames(table: [number, string][], bits: number): string[] {
-  const out: string[] = [];
-  for (const [bit, name] of table) if (bits & bit) out.push(name);
-  return out;
-}
-
 /** struct nda_cacheinfo: ages in hundredths of a second (as the kernel's clock_t). */
 export interface NeighCacheInfo {
   confirmed: number;

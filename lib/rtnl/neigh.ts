@@ -118,7 +118,7 @@ export function prepareNeigh(change: NeighChange, spec: NeighSpec): PreparedRequ
   if (lladdr) w.bytes(NDA.LLADDR, lladdr);
   if (spec.managed && change !== 'del') w.u32(NDA.FLAGS_EXT, NTF_EXT_MANAGED);
   if (protocol !== undefined) w.u8(NDA.PROTOCOL, protocol);
-  return { operation: NEIGH_OPERATIONS[change], msg: { bytes: w.finish().bytes, attrTable: NEIGH_ATTRS }, links };
+  return { operation: NEIGH_OPERATIONS[change], msg: w.finish(NEIGH_ATTRS), links };
 }
 
 /** Neighbour operations of one rtnetlink handle. */
@@ -165,10 +165,13 @@ export class NeighApi {
     specObject(opts, 'options');
     const families = opts.family !== undefined ? [familyNumber(opts.family)!] : [AF_INET, AF_INET6];
     const signal = opts.signal ? { signal: opts.signal } : {};
-    const ifindex = opts.dev !== undefined ? await this.links.resolver.resolve(opts.dev, 'dev') : undefined;
-    const master = opts.master !== undefined ? await this.links.resolver.resolve(opts.master, 'master') : undefined;
-    const names = opts.names !== false ? this.links.list(signal) : undefined;
+    const names = opts.names !== false ? this.links.names(signal) : undefined;
+    // Keep the link dump from rejecting unobserved while the lookups and neighbour dumps run.
     names?.catch(() => {});
+    const [ifindex, master] = await Promise.all([
+      opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
+      opts.master !== undefined ? this.links.resolver.resolve(opts.master, 'master') : undefined,
+    ]);
     const dumps = await Promise.all(families.map((family) => {
       const w = new MessageWriter(RTM_GETNEIGH, NLM_F_DUMP);
       w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family, flags: opts.proxy ? NTF_PROXY : 0 }));
@@ -178,7 +181,7 @@ export class NeighApi {
     }));
     const out = dumps.flat();
     if (names) {
-      const byIndex = new Map((await names).map((l) => [l.index, l.name]));
+      const byIndex = await names;
       for (const n of out) {
         const name = byIndex.get(n.index);
         if (name !== undefined) n.dev = name;

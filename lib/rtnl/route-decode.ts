@@ -1,10 +1,10 @@
 /** RTM_NEWROUTE/RTM_DELROUTE → Route (list, get, monitor). */
 import { decodeAttrs, type RawAttribute } from '../wire/attributes';
-import { familyName } from '../wire/address';
-import { AF_INET, AF_INET6, NLMSG_HDRLEN } from '../wire/constants';
+import { familyName, formatPrefix } from '../wire/address';
+import { NLMSG_HDRLEN } from '../wire/constants';
 import { RTMSG_SIZE, readRtMsg } from '../wire/structs';
 import { routeSchema, RTM_F, RTNH_F, type NextHop, type RouteMetrics } from './route-schema';
-import { routeProtocols, routeTables, routeTypes, scopes } from './names';
+import { bitNames, routeProtocols, routeTables, routeTypes, scopes } from './names';
 
 /**
  * A route as the kernel describes it. Field names follow `ip route add` words, so a listed
@@ -65,20 +65,8 @@ export interface Route {
   unknown?: RawAttribute[];
 }
 
-function prefixText(addr: string | undefined, len: number, family: number): string {
-  if (len === 0 && !addr) return 'default';
-  if (!addr) return family === AF_INET6 ? `::/${len}` : `0.0.0.0/${len}`;
-  const max = family === AF_INET ? 32 : family === AF_INET6 ? 128 : -1;
-  return len === max ? addr : `${addr}/${len}`;
-}
-
-function flagNames(flags: number): string[] {
-  const out: string[] = [];
-  if (flags === 0) return out;
-  for (const [bit, n] of RTNH_F) if (flags & bit) out.push(n);
-  for (const [bit, n] of RTM_F) if (flags & bit) out.push(n);
-  return out;
-}
+/** rtm_flags carries the next-hop flags in its low byte, named first as iproute2 does. */
+const ROUTE_FLAGS = [...RTNH_F, ...RTM_F];
 
 /** clock_t ticks per second in netlink's rta_cacheinfo (fixed by the ABI). */
 const USER_HZ = 100;
@@ -115,12 +103,12 @@ export function decodeRoute(buf: Buffer, off: number, len: number): Route {
     scope: scopes.name(buf[at + 6]!),
     type: routeTypes.name(buf[at + 7]!),
     tos: buf[at + 3]!,
-    flags: flagNames(rtmFlags),
+    flags: bitNames(ROUTE_FLAGS, rtmFlags),
   };
   decodeAttrs(routeSchema, buf, at + RTMSG_SIZE, off + len, route);
-  route.dst = prefixText(route.dst || undefined, dstLen, family);
+  route.dst = formatPrefix(route.dst || undefined, dstLen, family) ?? 'default';
   if (srcLen || route.from !== undefined) {
-    route.from = prefixText(route.from, srcLen, family);
+    route.from = formatPrefix(route.from, srcLen, family);
     route.fromLen = srcLen;
   }
   route.tableName = tableName(route.table);

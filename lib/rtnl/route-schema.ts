@@ -1,7 +1,8 @@
 /** RTA_* attributes, route metrics and next hops (linux/rtnetlink.h). */
-import { defineSchema, forEachAttr, type AttrSpec } from '../wire/attributes';
+import { decodeAttrs, defineSchema, type AttrSpec, type RawAttribute } from '../wire/attributes';
 import { formatIp } from '../wire/address';
 import { ValidationError } from '../errors';
+import { bitNames } from './names';
 
 /** RTA_* attribute numbers. */
 export const RTA = {
@@ -103,6 +104,8 @@ export interface NextHop {
   /** Relative weight (rtnh_hops + 1), as `ip route … nexthop … weight W`. */
   weight: number;
   flags: string[];
+  /** Next-hop attributes the schema does not know (realms, encapsulation …), as bytes. */
+  unknown?: RawAttribute[];
 }
 
 /** Next-hop attributes (inside each rtnexthop). */
@@ -118,16 +121,8 @@ export function decodeMultipath(b: Buffer, o: number, l: number): NextHop[] {
   while (end - o >= 8) {
     const len = b.readUInt16LE(o);
     if (len < 8 || o + len > end) break;
-    const flags = b[o + 2]!;
-    const hop: NextHop = { oif: b.readInt32LE(o + 4), weight: b[o + 3]! + 1, flags: RTNH_F.filter(([bit]) => flags & bit).map(([, n]) => n) };
-    forEachAttr(b, o + 8, o + len, (type, at, alen) => {
-      if (type === RTA.GATEWAY && (alen === 4 || alen === 16)) hop.gateway = formatIp(b, at, alen);
-      else if (type === RTA.VIA) {
-        const via = decodeVia(b, at, alen);
-        if (via) hop.via = via;
-      }
-    }, 'route.multipath');
-    out.push(hop);
+    const hop: NextHop = { oif: b.readInt32LE(o + 4), weight: b[o + 3]! + 1, flags: bitNames(RTNH_F, b[o + 2]!) };
+    out.push(decodeAttrs(nexthopAttrSchema, b, o + 8, o + len, hop));
     o += (len + 3) & ~3;
   }
   return out;

@@ -326,7 +326,7 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
     });
     w.nestEnd();
   }
-  return { operation: OPERATIONS[change], msg: { bytes: w.finish().bytes, attrTable: ROUTE_ATTRS }, links };
+  return { operation: OPERATIONS[change], msg: w.finish(ROUTE_ATTRS), links };
 }
 
 /** Route operations of one rtnetlink handle. */
@@ -378,16 +378,16 @@ export class RouteApi {
     const families = opts.family !== undefined ? [familyNumber(opts.family)!] : [AF_INET, AF_INET6];
     const protocol = opts.protocol !== undefined ? routeProtocols.number(opts.protocol, 'protocol') : 0;
     const type = opts.type !== undefined ? routeTypes.number(opts.type, 'type') : 0;
-    const oif = opts.dev !== undefined ? await this.links.resolver.resolve(opts.dev, 'dev') : undefined;
-    const names = opts.names !== false ? this.links.list(opts.signal ? { signal: opts.signal } : {}) : undefined;
-    // Keep the link dump from rejecting unobserved while the route dumps run.
+    const names = opts.names !== false ? this.links.names(opts.signal ? { signal: opts.signal } : {}) : undefined;
+    // Keep the link dump from rejecting unobserved while the dev lookup and route dumps run.
     names?.catch(() => {});
+    const oif = opts.dev !== undefined ? await this.links.resolver.resolve(opts.dev, 'dev') : undefined;
     const settled = await Promise.allSettled(families.map((f) => this.dump(f, table, oif, protocol, type, opts.signal)));
     // A table that exists for one family only is not an error when both were asked for.
     const missing = (r: PromiseSettledResult<Route[]>) => r.status === 'rejected' && r.reason instanceof NetlinkError && r.reason.code === 'ENOENT';
     const failed = settled.find((r) => r.status === 'rejected' && !(families.length > 1 && missing(r) && !settled.every(missing)));
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const linkNames = names ? new Map((await names).map((l) => [l.index, l.name])) : undefined;
+    const linkNames = await names;
     const routes = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     if (linkNames) for (const r of routes) nameDevs(r, linkNames);
     return routes;

@@ -1,10 +1,9 @@
 /** RTM_NEWRULE/RTM_DELRULE → Rule (list, monitor). */
 import { decodeAttrs, type RawAttribute } from '../wire/attributes';
-import { familyName } from '../wire/address';
-import { AF_INET, AF_INET6, NLMSG_HDRLEN } from '../wire/constants';
+import { familyName, formatPrefix } from '../wire/address';
+import { NLMSG_HDRLEN } from '../wire/constants';
 import { FIB_RULE_HDR_SIZE, readFibRuleHdr } from '../wire/structs';
-import { bitNames } from './neigh-schema';
-import { routeProtocols, routeTables } from './names';
+import { bitNames, routeProtocols, routeTables } from './names';
 import { FIB_RULE_F, FR_ACT, ruleSchema, type RuleRange } from './rule-schema';
 
 /** A policy routing rule. Field names follow `ip rule add`, so a listed rule can be deleted. */
@@ -48,12 +47,6 @@ export interface Rule {
 
 const ACT_NAMES = new Map(FR_ACT);
 
-function prefix(addr: string | undefined, len: number, family: number): string | undefined {
-  if (addr === undefined) return len ? `${family === AF_INET6 ? '::' : '0.0.0.0'}/${len}` : undefined;
-  const max = family === AF_INET ? 32 : family === AF_INET6 ? 128 : -1;
-  return len === max ? addr : `${addr}/${len}`;
-}
-
 /** Decodes one rule message. */
 export function decodeRule(buf: Buffer, off: number, len: number): Rule {
   const hdr = readFibRuleHdr(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
@@ -68,9 +61,9 @@ export function decodeRule(buf: Buffer, off: number, len: number): Rule {
     tableName: routeTables.name(table),
     flags: bitNames(FIB_RULE_F, hdr.flags),
   };
-  const from = prefix(raw.from, hdr.srcLen, hdr.family);
+  const from = formatPrefix(raw.from, hdr.srcLen, hdr.family);
   if (from !== undefined) rule.from = from;
-  const to = prefix(raw.to, hdr.dstLen, hdr.family);
+  const to = formatPrefix(raw.to, hdr.dstLen, hdr.family);
   if (to !== undefined) rule.to = to;
   if (raw.protocol !== undefined) rule.protocol = routeProtocols.name(raw.protocol);
   // The kernel always reports both suppressors; all ones (-1) means unset.

@@ -213,6 +213,17 @@ export function formatIp(buf: Uint8Array, off: number, len: number): string {
   return formatMac(buf, off, len);
 }
 
+/**
+ * A prefix as `ip` prints it: 'a.b.c.d/len', a bare address when it is a host prefix, '0.0.0.0/len'
+ * or '::/len' when only a length is known, and undefined when there is neither (a route
+ * decoder then writes 'default', a rule leaves the match out).
+ */
+export function formatPrefix(addr: string | undefined, len: number, family: number): string | undefined {
+  if (addr === undefined) return len ? `${family === AF_INET6 ? '::' : '0.0.0.0'}/${len}` : undefined;
+  const max = family === AF_INET ? 32 : family === AF_INET6 ? 128 : -1;
+  return len === max ? addr : `${addr}/${len}`;
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Formats a link-layer address as lowercase colon-separated hex ('02:00:00:00:00:01'). */
