@@ -8,9 +8,25 @@
  */
 import { constants as osConstants } from 'node:os';
 
-const errnoNames: Map<number, string> = new Map(
-  Object.entries(osConstants.errno).map(([name, num]) => [num as number, name]),
-);
+// Linux errnos (asm-generic/errno.h) that Node's table leaves out; EBADFD, for one, is what a
+// deleted TUN/TAP device's fd reports.
+const LINUX_ONLY_ERRNOS: [number, string][] = [
+  [15, 'ENOTBLK'], [44, 'ECHRNG'], [45, 'EL2NSYNC'], [46, 'EL3HLT'], [47, 'EL3RST'], [48, 'ELNRNG'],
+  [49, 'EUNATCH'], [50, 'ENOCSI'], [51, 'EL2HLT'], [52, 'EBADE'], [53, 'EBADR'], [54, 'EXFULL'],
+  [55, 'ENOANO'], [56, 'EBADRQC'], [57, 'EBADSLT'], [59, 'EBFONT'], [64, 'ENONET'], [65, 'ENOPKG'],
+  [66, 'EREMOTE'], [68, 'EADV'], [69, 'ESRMNT'], [70, 'ECOMM'], [73, 'EDOTDOT'], [76, 'ENOTUNIQ'],
+  [77, 'EBADFD'], [78, 'EREMCHG'], [79, 'ELIBACC'], [80, 'ELIBBAD'], [81, 'ELIBSCN'], [82, 'ELIBMAX'],
+  [83, 'ELIBEXEC'], [85, 'ERESTART'], [86, 'ESTRPIPE'], [87, 'EUSERS'], [94, 'ESOCKTNOSUPPORT'],
+  [96, 'EPFNOSUPPORT'], [108, 'ESHUTDOWN'], [109, 'ETOOMANYREFS'], [112, 'EHOSTDOWN'], [117, 'EUCLEAN'],
+  [118, 'ENOTNAM'], [119, 'ENAVAIL'], [120, 'EISNAM'], [121, 'EREMOTEIO'], [123, 'ENOMEDIUM'],
+  [124, 'EMEDIUMTYPE'], [126, 'ENOKEY'], [127, 'EKEYEXPIRED'], [128, 'EKEYREVOKED'], [129, 'EKEYREJECTED'],
+  [130, 'EOWNERDEAD'], [131, 'ENOTRECOVERABLE'], [132, 'ERFKILL'], [133, 'EHWPOISON'],
+];
+
+const errnoNames: Map<number, string> = new Map([
+  ...LINUX_ONLY_ERRNOS,
+  ...Object.entries(osConstants.errno).map(([name, num]): [number, string] => [num as number, name]),
+]);
 
 /** Maps an errno number to its symbolic name ('ENOENT'); unknown numbers become 'E<n>'. */
 export function errnoCode(errno: number): string {

@@ -27,7 +27,8 @@
 namespace netlinkjs {
 namespace {
 
-// Slots of the Float64Array shared with JS (lib/tap/native-tap.ts mirrors this order).
+// Slots of the Float64Array shared with JS (lib/tap/native-tap.ts STAT mirrors this order, and
+// the constructor insists on exactly kStatCount slots so the two cannot drift apart silently).
 enum Stat {
   kRxFrames,
   kRxBytes,
@@ -51,7 +52,7 @@ enum Event { kEvFrames = 0, kEvDrain = 1, kEvClose = 2 };
 enum WriteResult { kWritten = 0, kQueued = 1, kDropped = 2, kClosed = 3 };
 
 // Span flags in writeSpans(): the low byte selects the buffer, this bit asks for a zeroed
-// prefix (vnet header) to be written in front of the frame.
+// prefix (vnet header) to be written in front of the frame (SPAN_ZERO_PREFIX in native-tap.ts).
 constexpr uint32_t kSpanZeroPrefix = 0x100;
 
 constexpr size_t kMaxPrefix = 64;
@@ -105,7 +106,7 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     if (arena.Length() < maxFrame_) throw Napi::RangeError::New(env, "arena is smaller than maxFrame");
     if (batchFrames_ == 0) throw Napi::RangeError::New(env, "batchFrames must be positive");
     if (meta.ElementLength() < 2 * batchFrames_) throw Napi::RangeError::New(env, "meta must hold 2 × batchFrames");
-    if (stats.ElementLength() < kStatCount) throw Napi::RangeError::New(env, "stats is too short");
+    if (stats.ElementLength() != kStatCount) throw Napi::RangeError::New(env, "stats must hold exactly " + std::to_string(kStatCount) + " slots");
 
     arena_ = arena.Data();
     arenaLen_ = arena.Length();
@@ -208,13 +209,29 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     return Napi::Number::New(env, r);
   }
 
-  // writeBatch(frames: Uint8Array[], zeroPrefix?: boolean) → frames accepted (written or queued)
+  // writeBatch(frames: Uint8Array[], prefixes?: Uint8Array | true) → frames accepted (written or
+  // queued). prefixes: frames.length × prefixBytes bytes, slice i written in front of frame i
+  // (JS builds per-frame packet info); true: prefixBytes zero bytes in front of every frame.
   Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "frames must be an array");
     Napi::Array frames = info[0].As<Napi::Array>();
-    bool zero = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
     uint32_t n = frames.Length();
+    const uint8_t* prefixes = nullptr;
+    size_t step = 0;  // 0: the same (zero) prefix for every frame
+    if (info.Length() > 1) {
+      if (info[1].IsTypedArray()) {
+        Bytes p = BytesOf(info[1].As<Napi::TypedArray>());
+        if (p.len != static_cast<size_t>(n) * prefixBytes_) {
+          throw Napi::RangeError::New(env, "prefixes must hold frames.length × prefixBytes bytes");
+        }
+        prefixes = p.data;
+        step = prefixBytes_;
+      } else if (info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value()) {
+        prefixes = zeroPrefix_;
+      }
+    }
+    size_t preLen = prefixes != nullptr ? prefixBytes_ : 0;
     // Validate first so a bad element never leaves a half-written batch behind.
     std::vector<Bytes> list;
     list.reserve(n);
@@ -224,8 +241,8 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
       list.push_back(BytesOf(v.As<Napi::TypedArray>()));
     }
     uint32_t accepted = 0;
-    for (const Bytes& b : list) {
-      int r = SendOne(zero ? zeroPrefix_ : nullptr, zero ? prefixBytes_ : 0, b.data, b.len);
+    for (uint32_t i = 0; i < n; i++) {
+      int r = SendOne(preLen > 0 ? prefixes + i * step : nullptr, preLen, list[i].data, list[i].len);
       if (r == kWritten || r == kQueued) accepted++;
       if (r == kClosed) break;
     }
@@ -561,10 +578,6 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
 
 void InitFramePump(Napi::Env env, Napi::Object exports) {
   exports.Set("FramePump", FramePump::Define(env));
-  Napi::Object c = Napi::Object::New(env);
-  c.Set("statCount", Napi::Number::New(env, kStatCount));
-  c.Set("spanZeroPrefix", Napi::Number::New(env, kSpanZeroPrefix));
-  exports.Set("framePumpConstants", c);
 }
 
 }  // namespace netlinkjs

@@ -5,15 +5,12 @@
  */
 import { ValidationError } from '../errors';
 import { parseMac } from '../wire/address';
+import { ETH_P_8021Q } from '../wire/constants';
 
 /** Bytes of an untagged Ethernet header (dst, src, EtherType). */
 export const ETH_HLEN = 14;
 /** Bytes an 802.1Q tag adds. */
 export const VLAN_HLEN = 4;
-/** TPID of an 802.1Q (customer) tag. */
-export const ETH_P_8021Q = 0x8100;
-export const ETH_P_IP = 0x0800;
-export const ETH_P_IPV6 = 0x86dd;
 
 /** 01:80:c2:00:00:00–0f: IEEE 802.1D link-local groups (STP, LACP, LLDP …) a bridge must not forward. */
 export function isLinkLocalMac(buf: Uint8Array, off: number): boolean {

@@ -6,7 +6,8 @@
  * skb_checksum_help() and skb_segment() would do for a NIC without offloads.
  * Ethernet frames may carry one 802.1Q tag.
  */
-import { ETH_HLEN, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, VLAN_HLEN } from './ethernet';
+import { ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6 } from '../wire/constants';
+import { ETH_HLEN, VLAN_HLEN } from './ethernet';
 
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -75,9 +76,10 @@ function parseLayers(buf: Uint8Array, eth: number, end: number): Layers | undefi
   return { l3, l4, v6, proto, payload };
 }
 
-function pseudoHeaderSum(buf: Uint8Array, ly: Layers, l4Len: number): number {
-  let sum = ly.v6 ? onesSum(buf, ly.l3 + 8, ly.l3 + 40) : onesSum(buf, ly.l3 + 12, ly.l3 + 20);
-  sum += ly.proto + (l4Len & 0xffff) + Math.floor(l4Len / 0x10000);
+// The L4 checksum's pseudo-header: the addresses of the IP header at l3, protocol, L4 length.
+function pseudoHeaderSum(buf: Uint8Array, l3: number, v6: boolean, proto: number, l4Len: number): number {
+  let sum = v6 ? onesSum(buf, l3 + 8, l3 + 40) : onesSum(buf, l3 + 12, l3 + 20);
+  sum += proto + (l4Len & 0xffff) + Math.floor(l4Len / 0x10000);
   return sum;
 }
 
@@ -139,7 +141,7 @@ export function segmentFrame(src: Uint8Array, eth: number, len: number, gsoSize:
       csumAt = l4 + 6;
     }
     put16(out, csumAt, 0);
-    let c = foldChecksum(onesSum(out, l4, l4 + l4Len, pseudoHeaderSum(out, { ...ly, l3, l4 }, l4Len)));
+    let c = foldChecksum(onesSum(out, l4, l4 + l4Len, pseudoHeaderSum(out, l3, ly.v6, ly.proto, l4Len)));
     if (c === 0 && ly.proto === IPPROTO_UDP) c = 0xffff;
     put16(out, csumAt, c);
     spans.push(o, hdrLen + chunk);

@@ -26,6 +26,7 @@ import { SPAN_ZERO_PREFIX } from '../tap/native-tap';
 import { VNET_GSO, VNET_HDR_F_NEEDS_CSUM } from '../tap/vnet-header';
 import { parseMac } from '../wire/address';
 import { checkVlanId, copyRetagged, ETH_HLEN, isLinkLocalMac, VLAN_HLEN } from './ethernet';
+import { ETH_P_8021Q } from '../wire/constants';
 import { Fdb, macHi, macLo, type FdbEntry } from './fdb';
 import { completeChecksum, segmentedSize, segmentFrame } from './gso';
 
@@ -298,7 +299,7 @@ export class L2Switch extends EventEmitter {
     return this.#ports;
   }
 
-  /** The current FDB (learned and static stations). Equivalent to: bridge fdb show br br0 */
+  /** The current FDB (learned and static stations), sorted by VLAN then MAC. Equivalent to: bridge fdb show br br0 */
   get fdb(): FdbEntry[] {
     return this.#fdb.entries(Date.now());
   }
@@ -378,7 +379,7 @@ export class L2Switch extends EventEmitter {
       let vid: number;
       let tagged = false;
       let prio = false;
-      if (buf[eth + 12] === 0x81 && buf[eth + 13] === 0x00) {
+      if (((buf[eth + 12] << 8) | buf[eth + 13]) === ETH_P_8021Q) {
         if (ethLen < ETH_HLEN + VLAN_HLEN) {
           drops.runt++;
           inPort.stats.rxDrops++;

@@ -14,9 +14,9 @@
  */
 import { ValidationError } from '../errors';
 import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns-ref';
-import { withContext } from '../netns/netns-error';
+import { validateLinkName } from '../rtnl/link-ref';
 import { IFF, nativeTap } from './native-tap';
-import { configureQueue } from './queue-config';
+import { configureOffloads, configureSndbuf, openQueue, openQueues } from './queue-config';
 import { Tap } from './tap-device';
 import { offloadNames, resolveCommon, throwIfAborted, type CommonTapOptions } from './tap-options';
 
@@ -40,9 +40,7 @@ export interface MacvtapOptions extends CommonTapOptions {
  * Equivalent to: exec 3<>/dev/tap$(cat /sys/class/net/LINK/ifindex)
  */
 export async function open(link: string, opts: MacvtapOptions = {}): Promise<Tap> {
-  if (typeof link !== 'string' || link.length === 0 || Buffer.byteLength(link) > 15 || /[\s/:]/.test(link)) {
-    throw new ValidationError('link', 'must be the name of a macvtap link (≤ 15 bytes)');
-  }
+  validateLinkName(link, 'link');
   if (opts === null || typeof opts !== 'object') throw new ValidationError('opts', 'must be an object');
   const common = resolveCommon(opts, 0);
   const livenessMs = opts.livenessMs ?? 1000;
@@ -57,45 +55,37 @@ export async function open(link: string, opts: MacvtapOptions = {}): Promise<Tap
   const queues: Tap[] = [];
   let appliedOffloads = common.offloadBits;
 
-  const openOne = async (): Promise<Tap> => {
-    let r;
-    try {
-      r = await t.tapOpenMacvtap(link, target);
-    } catch (err) {
-      throw withContext(err, context);
-    }
-    try {
-      throwIfAborted(signal);
-      t.tapIoctl(r.fd, 'TUNSETIFF', flags);
-      appliedOffloads = configureQueue(r.fd, common, appliedOffloads, false);
-    } catch (err) {
-      t.tapCloseFd(r.fd);
-      throw withContext(err, context);
-    }
-    return new Tap({
-      fd: r.fd,
-      kind: 'macvtap',
-      name: link,
-      index: r.number,
-      vnetHdrSize: common.vnetHdrSize,
-      packetInfo: false,
-      offloads: offloadNames(appliedOffloads).filter((o) => common.offloads.includes(o)),
-      multiQueue: true,
-      pump: common.pump,
-      arenaBytes: common.arenaBytes,
-      queues,
-      openQueue: openOne,
-      devicePath: r.text,
-      livenessMs,
-    });
-  };
+  const openOne = (): Promise<Tap> =>
+    openQueue(
+      {
+        open: () => t.tapOpenMacvtap(link, target),
+        // macvtap keeps the flags and the vnet header size per queue: every queue gets them.
+        configure: (r) => {
+          t.tapIoctl(r.fd, 'TUNSETIFF', flags);
+          appliedOffloads = configureOffloads(r.fd, common, appliedOffloads, false);
+          configureSndbuf(r.fd, common);
+        },
+        wrap: (r) =>
+          new Tap({
+            fd: r.fd,
+            kind: 'macvtap',
+            name: link,
+            index: r.number,
+            vnetHdrSize: common.vnetHdrSize,
+            packetInfo: false,
+            offloads: offloadNames(appliedOffloads).filter((o) => common.offloads.includes(o)),
+            multiQueue: true,
+            pump: common.pump,
+            arenaBytes: common.arenaBytes,
+            queues,
+            openQueue: openOne,
+            devicePath: r.text,
+            livenessMs,
+          }),
+      },
+      context,
+      signal,
+    );
 
-  const first = await openOne();
-  try {
-    for (let i = 1; i < common.queues; i++) await openOne();
-  } catch (err) {
-    first.closeAll();
-    throw err;
-  }
-  return first;
+  return openQueues(common.queues, openOne);
 }

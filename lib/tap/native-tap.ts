@@ -24,7 +24,7 @@ export interface NativePumpOptions {
   /** Queue limits for writes that met EAGAIN; frames beyond them are dropped and counted. */
   maxQueueFrames: number;
   maxQueueBytes: number;
-  /** Size of the zero prefix written for `write(frame, true)` and flagged spans. */
+  /** Bytes of prefix per frame: the zero prefix of `write(frame, true)` and flagged spans, the slice size of `writeBatch` prefixes. */
   prefixBytes: number;
 }
 
@@ -37,8 +37,11 @@ export interface NativeFramePump {
   resume(): void;
   /** One frame; prefix `true` prepends prefixBytes zero bytes. Returns a {@link WRITE_RESULT}. */
   write(frame: Uint8Array, prefix?: Uint8Array | boolean): number;
-  /** Many frames in one call; returns how many were written or queued. */
-  writeBatch(frames: readonly Uint8Array[], zeroPrefix?: boolean): number;
+  /**
+   * Many frames in one call; returns how many were written or queued. `prefixes`: frames.length
+   * × prefixBytes bytes, slice i in front of frame i; `true`: prefixBytes zero bytes before each.
+   */
+  writeBatch(frames: readonly Uint8Array[], prefixes?: Uint8Array | boolean): number;
   /** `count` triples [bufferIndex | SPAN_ZERO_PREFIX?, offset, length]; returns frames accepted. */
   writeSpans(buffers: readonly Uint8Array[], spans: Uint32Array, count: number): number;
   /** Stops polling and closes the fd; safe inside the frames callback and when repeated. */
@@ -80,7 +83,6 @@ export interface TapNative {
     opts: Partial<NativePumpOptions>,
     onEvent: (kind: number, n: number) => void,
   ) => NativeFramePump;
-  framePumpConstants: { statCount: number; spanZeroPrefix: number };
 }
 
 /** The addon's TUN/TAP functions (loads the addon on first use). */
@@ -88,7 +90,10 @@ export function nativeTap(): TapNative {
   return native() as unknown as TapNative;
 }
 
-/** Slots of the pump's shared Float64Array (native/frame-pump.cc `enum Stat`). */
+/**
+ * Slots of the pump's shared Float64Array, mirroring native/frame-pump.cc `enum Stat`; the pump
+ * refuses a stats array that is not exactly `count` long, so the two cannot drift apart silently.
+ */
 export const STAT = {
   rxFrames: 0,
   rxBytes: 1,
@@ -111,7 +116,7 @@ export const PUMP_EVENT = { frames: 0, drain: 1, close: 2 } as const;
 /** What `NativeFramePump.write` returns. */
 export const WRITE_RESULT = { written: 0, queued: 1, dropped: 2, closed: 3 } as const;
 
-/** Span flag: write a zeroed prefix (an empty vnet header) in front of the frame. */
+/** Span flag: write a zeroed prefix (an empty vnet header) in front of the frame (frame-pump.cc kSpanZeroPrefix). */
 export const SPAN_ZERO_PREFIX = 0x100;
 
 /** TUNSETIFF flags (linux/if_tun.h). */

@@ -15,6 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { errnoCode, ValidationError, type SystemError } from '../errors';
+import { ETH_P_IP, ETH_P_IPV6 } from '../wire/constants';
 import { FrameBatch, PACKET_INFO_BYTES } from './frame-batch';
 import { nativeTap, PUMP_EVENT, STAT, WRITE_RESULT, type NativeFramePump, type NativePumpOptions } from './native-tap';
 import type { Offload } from './tap-options';
@@ -71,15 +72,8 @@ export interface TapInit {
   livenessMs?: number;
 }
 
-// Node's errno table lacks EBADFD, the errno a deleted TUN/TAP reports.
-const EXTRA_ERRNO_NAMES: Record<number, string> = { 77: 'EBADFD' };
-
-function errnoName(errno: number): string {
-  return EXTRA_ERRNO_NAMES[errno] ?? errnoCode(errno);
-}
-
 function deviceError(errno: number, name: string, syscall = 'read'): SystemError {
-  const code = errnoName(errno);
+  const code = errnoCode(errno);
   const err = new Error(`tap ${name}: device went away (${code})`) as SystemError;
   err.errno = errno;
   err.code = code;
@@ -139,7 +133,7 @@ export class Tap extends EventEmitter {
     // Slow (unpooled) allocation: the arena lives as long as the device and is large.
     const arena = Buffer.allocUnsafeSlow(init.arenaBytes);
     const meta = new Uint32Array(2 * init.pump.batchFrames);
-    this.#stats = new Float64Array(t.framePumpConstants.statCount);
+    this.#stats = new Float64Array(STAT.count);
     this.#batch = new FrameBatch(arena, meta, init.packetInfo ? PACKET_INFO_BYTES : 0, init.vnetHdrSize);
     this.#pump = new t.FramePump(init.fd, arena, meta, this.#stats, init.pump, this.#onEvent);
     this.#pump.pause();
@@ -193,7 +187,7 @@ export class Tap extends EventEmitter {
       queuedBytes: s[STAT.queuedBytes],
       rxBatches: s[STAT.rxBatches],
     };
-    if (s[STAT.lastErrno] !== 0) out.lastError = errnoName(s[STAT.lastErrno]);
+    if (s[STAT.lastErrno] !== 0) out.lastError = errnoCode(s[STAT.lastErrno]);
     return out;
   }
 
@@ -227,7 +221,8 @@ export class Tap extends EventEmitter {
 
   /**
    * Sends many frames in one native call (one write(2) each: a TAP takes one frame per
-   * write). With vnet_hdr every frame gets an empty header. Returns how many were written or
+   * write). With vnet_hdr every frame gets an empty header, with packet info its struct tun_pi
+   * (filled in from the frame, as in `write()`). Returns how many were written or
    * queued; if `writableNeedDrain` is then true, wait for 'drain' before sending more.
    */
   writeBatch(frames: readonly Uint8Array[]): number {
@@ -236,18 +231,10 @@ export class Tap extends EventEmitter {
       this.#stats[STAT.txDrops] += frames.length;
       return 0;
     }
-    let n = 0;
-    if (this.packetInfo) {
-      for (const f of frames) {
-        if (this.#closed) break;
-        const r = this.#pump.write(f, this.#prefix(f, undefined));
-        if (r === WRITE_RESULT.written || r === WRITE_RESULT.queued) n++;
-        if (r === WRITE_RESULT.closed) this.#closedByWrite();
-      }
-      return n;
-    }
+    const prefixes = this.packetInfo ? this.#packetInfoPrefixes(frames) : this.prefixBytes > 0;
+    let n: number;
     try {
-      n = this.#pump.writeBatch(frames, this.prefixBytes > 0);
+      n = this.#pump.writeBatch(frames, prefixes);
     } catch (err) {
       // The native side checks every element before writing any.
       if (err instanceof TypeError) throw new ValidationError('frames', err.message);
@@ -437,6 +424,18 @@ export class Tap extends EventEmitter {
     }
   }
 
+  // One buffer of frames.length prefixes: struct tun_pi with each frame's protocol, then an
+  // empty vnet header, so the whole batch still crosses into C++ once.
+  #packetInfoPrefixes(frames: readonly Uint8Array[]): Buffer {
+    const prefixes = Buffer.alloc(frames.length * this.prefixBytes);
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i];
+      if (!(f instanceof Uint8Array)) throw new ValidationError('frames', `frames[${i}] must be a Uint8Array`);
+      prefixes.writeUInt16BE(this.#protoOf(f), i * this.prefixBytes + 2);
+    }
+    return prefixes;
+  }
+
   #prefix(frame: Uint8Array, header: Partial<VnetHeader> | Uint8Array | undefined): Uint8Array {
     if (header instanceof Uint8Array) return header;
     const parts: Uint8Array[] = [];
@@ -453,7 +452,7 @@ export class Tap extends EventEmitter {
   #protoOf(frame: Uint8Array): number {
     if (this.kind === 'tun') {
       const version = frame.length > 0 ? frame[0] >> 4 : 0;
-      return version === 6 ? 0x86dd : version === 4 ? 0x0800 : 0;
+      return version === 6 ? ETH_P_IPV6 : version === 4 ? ETH_P_IP : 0;
     }
     return frame.length >= 14 ? (frame[12] << 8) | frame[13] : 0;
   }

@@ -10,9 +10,11 @@
  */
 import { ValidationError } from '../errors';
 import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns-ref';
+import { validateLinkName } from '../rtnl/link-ref';
 import { withContext } from '../netns/netns-error';
+import { PACKET_INFO_BYTES } from './frame-batch';
 import { IFF, nativeTap } from './native-tap';
-import { configureQueue } from './queue-config';
+import { configureOffloads, configureSndbuf, openQueue, openQueues } from './queue-config';
 import { Tap } from './tap-device';
 import { offloadNames, resolveCommon, throwIfAborted, type CommonTapOptions } from './tap-options';
 
@@ -47,13 +49,10 @@ export interface TapOptions extends CommonTapOptions {
   napi?: boolean;
 }
 
-const NAME_RE = /^[^\s/:]+$/;
-
 function validateName(name: unknown): string {
   if (name === undefined) return '';
-  if (typeof name !== 'string' || name.length === 0) throw new ValidationError('name', 'must be a non-empty string');
-  if (Buffer.byteLength(name) > 15) throw new ValidationError('name', 'is longer than 15 bytes (IFNAMSIZ)');
-  if (!NAME_RE.test(name) || name === '.' || name === '..') throw new ValidationError('name', `invalid interface name ${JSON.stringify(name)}`);
+  validateLinkName(name, 'name');
+  // TUNSETIFF numbers a '%d' itself (dev_alloc_name); any other '%' would be taken as a format.
   if ((name.match(/%/g) ?? []).length > (name.includes('%d') ? 1 : 0)) throw new ValidationError('name', 'may hold at most one %d and no other %');
   return name;
 }
@@ -78,7 +77,7 @@ export async function open(opts: TapOptions = {}): Promise<Tap> {
   if (mode !== 'tap' && mode !== 'tun') throw new ValidationError('mode', "must be 'tap' or 'tun'");
   const name = validateName(opts.name);
   const packetInfo = opts.packetInfo === true;
-  const common = resolveCommon(opts, packetInfo ? 4 : 0);
+  const common = resolveCommon(opts, packetInfo ? PACKET_INFO_BYTES : 0);
   const multiQueue = opts.multiQueue === true || common.queues > 1;
   const owner = optionalId(opts.owner, 'owner');
   const group = optionalId(opts.group, 'group');
@@ -103,50 +102,47 @@ export async function open(opts: TapOptions = {}): Promise<Tap> {
   let appliedOffloads = common.offloadBits;
 
   // One more fd on the device: TUNSETIFF by name (the device exists after the first one).
-  const openOne = async (first: boolean): Promise<Tap> => {
-    let r;
-    try {
-      const openFlags = first ? flags : flags & ~IFF.TUN_EXCL;
-      r = await t.tapOpenTun(deviceName, openFlags, first ? opts.attach === true : true, target);
-    } catch (err) {
-      throw withContext(err, context);
-    }
-    try {
-      throwIfAborted(signal);
-      deviceName = r.text;
-      // Every queue gets the same settings: tun keeps vnet size and offloads per device.
-      appliedOffloads = configureQueue(r.fd, common, appliedOffloads, true);
-      if (first) {
-        if (owner !== undefined) t.tapIoctl(r.fd, 'TUNSETOWNER', owner);
-        if (group !== undefined) t.tapIoctl(r.fd, 'TUNSETGROUP', group);
-      }
-    } catch (err) {
-      t.tapCloseFd(r.fd);
-      throw withContext(err, context);
-    }
-    return new Tap({
-      fd: r.fd,
-      kind: mode,
-      name: r.text,
-      index: r.number,
-      vnetHdrSize: common.vnetHdrSize,
-      packetInfo,
-      offloads: offloadNames(appliedOffloads).filter((o) => common.offloads.includes(o)),
-      multiQueue,
-      pump: common.pump,
-      arenaBytes: common.arenaBytes,
-      queues,
-      openQueue: multiQueue ? () => openOne(false) : undefined,
-    });
-  };
+  const openOne = (first: boolean): Promise<Tap> =>
+    openQueue(
+      {
+        open: () => t.tapOpenTun(deviceName, first ? flags : flags & ~IFF.TUN_EXCL, first ? opts.attach === true : true, target),
+        configure: (r) => {
+          deviceName = r.text;
+          // tun keeps the vnet header size, offloads, owner and group per device.
+          if (first) {
+            appliedOffloads = configureOffloads(r.fd, common, appliedOffloads, true);
+            if (owner !== undefined) t.tapIoctl(r.fd, 'TUNSETOWNER', owner);
+            if (group !== undefined) t.tapIoctl(r.fd, 'TUNSETGROUP', group);
+          }
+          configureSndbuf(r.fd, common);
+        },
+        wrap: (r) =>
+          new Tap({
+            fd: r.fd,
+            kind: mode,
+            name: r.text,
+            index: r.number,
+            vnetHdrSize: common.vnetHdrSize,
+            packetInfo,
+            offloads: offloadNames(appliedOffloads).filter((o) => common.offloads.includes(o)),
+            multiQueue,
+            pump: common.pump,
+            arenaBytes: common.arenaBytes,
+            queues,
+            openQueue: multiQueue ? () => openOne(false) : undefined,
+          }),
+      },
+      context,
+      signal,
+    );
 
-  const firstTap = await openOne(true);
-  try {
-    for (let i = 1; i < common.queues; i++) await openOne(false);
-    if (opts.persist !== undefined) t.tapIoctl(firstTap.fd, 'TUNSETPERSIST', opts.persist ? 1 : 0);
-  } catch (err) {
-    firstTap.closeAll();
-    throw withContext(err, context);
-  }
-  return firstTap;
+  const persist = opts.persist;
+  return openQueues(common.queues, openOne, (first) => {
+    if (persist === undefined) return;
+    try {
+      t.tapIoctl(first.fd, 'TUNSETPERSIST', persist ? 1 : 0);
+    } catch (err) {
+      throw withContext(err, context);
+    }
+  });
 }

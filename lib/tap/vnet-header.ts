@@ -41,12 +41,17 @@ export interface VnetHeader {
   csumOffset: number;
 }
 
-const GSO_NAMES: Record<number, GsoType> = { 0: 'none', 1: 'tcpv4', 3: 'udp', 4: 'tcpv6', 5: 'udp_l4' };
-const GSO_VALUES: Record<string, number> = { none: 0, tcpv4: 1, udp: 3, tcpv6: 4, udp_l4: 5 };
+// gso_type by name and back, from VNET_GSO (ECN is a flag, not a type).
+const GSO_VALUES = new Map<string, number>(
+  Object.entries(VNET_GSO)
+    .filter(([name]) => name !== 'ECN')
+    .map(([name, value]) => [name.toLowerCase(), value]),
+);
+const GSO_NAMES = new Map<number, GsoType>([...GSO_VALUES].map(([name, value]) => [value, name as GsoType]));
 
 /** Names a raw gso_type (without the ECN bit). */
 export function gsoTypeName(raw: number): GsoType {
-  return GSO_NAMES[raw & 0x7f] ?? `unknown-${raw & 0x7f}`;
+  return GSO_NAMES.get(raw & 0x7f) ?? `unknown-${raw & 0x7f}`;
 }
 
 /**
@@ -75,7 +80,7 @@ export function encodeVnetHeader(h: Partial<VnetHeader>, size: number): Buffer {
   const b = Buffer.alloc(size);
   let gso = 0;
   if (h.gsoType !== undefined) {
-    const v = GSO_VALUES[h.gsoType];
+    const v = GSO_VALUES.get(h.gsoType);
     if (v === undefined) throw new ValidationError('header.gsoType', `unknown GSO type ${String(h.gsoType)}`);
     gso = v;
   }

@@ -85,6 +85,12 @@ export const AF_INET6 = 10;
 export const AF_PACKET = 17;
 export const AF_MPLS = 28;
 
+/** EtherTypes (linux/if_ether.h ETH_P_*), as on the wire: big-endian in frames and tun_pi. */
+export const ETH_P_IP = 0x0800;
+export const ETH_P_8021Q = 0x8100;
+export const ETH_P_IPV6 = 0x86dd;
+export const ETH_P_8021AD = 0x88a8;
+
 /** rtnetlink multicast groups (enum rtnetlink_groups), for NETLINK_ADD_MEMBERSHIP. */
 export const RTNLGRP = {
   link: 1,

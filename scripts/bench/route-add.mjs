@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { args, buildNamespace, dist, median, opt, setupBench, timeRun } from './bench-env.mjs';
+import { alternate, args, buildNamespace, dist, ip, opt, report, routeDst, setupBench, timeRun, writeRouteBatch } from './bench-env.mjs';
 
 const RUNS = opt('runs', 7);
 const ROUTES = opt('routes', 100_000);
@@ -23,22 +23,16 @@ const MODE = args.includes('--batch') ? 'batch' : 'all';
 
 const { ns, work, cleanup } = setupBench('route-add');
 
-
 // Both sides add the same routes: 10.100.0.0/32, 10.100.0.1/32 … via 10.0.0.2 dev v0 table 100.
-const dst = (i) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`;
 const batchFile = path.join(work, 'routes.batch');
-{
-  const lines = new Array(ROUTES);
-  for (let i = 0; i < ROUTES; i++) lines[i] = `route add ${dst(i)} via 10.0.0.2 dev v0 table 100`;
-  writeFileSync(batchFile, `${lines.join('\n')}\n`);
-}
+writeRouteBatch(batchFile, ROUTES);
 
 // The measured program on our side: load the package, open the handle, add, exit.
 const child = path.join(work, 'add.cjs');
 writeFileSync(child, `
 const nl = require(${JSON.stringify(dist)});
 const [ns, count, mode] = [process.argv[2], Number(process.argv[3]), process.argv[4]];
-const dst = ${dst.toString()};
+const dst = ${routeDst.toString()};
 (async () => {
   const rt = await nl.open({ netns: ns });
   if (mode === 'batch') {
@@ -57,7 +51,7 @@ const dst = ${dst.toString()};
 `);
 
 function routesInTable() {
-  return Number(execFileSync('sh', ['-c', `ip -n ${ns} route show table 100 | wc -l`], { encoding: 'utf8' }).trim());
+  return ip('-n', ns, 'route', 'show', 'table', '100').split('\n').filter(Boolean).length;
 }
 function flush() {
   try {
@@ -70,36 +64,25 @@ function flush() {
 try {
   buildNamespace(ns);
 
-  const ours = [];
-  const theirs = [];
-  const ourCpu = [];
-  const theirCpu = [];
-  const run = (which) => {
+  // Each run starts from an empty table 100 (flushed untimed) and must leave every route in it.
+  const timed = (which, cmd, argv) => () => {
     flush();
-    const r = which === 'ours' ? timeRun(process.execPath, [child, ns, String(ROUTES), MODE]) : timeRun('ip', ['-n', ns, '-batch', batchFile]);
+    const r = timeRun(cmd, argv);
     const n = routesInTable();
     if (n !== ROUTES) throw new Error(`${which}: table 100 holds ${n} routes, expected ${ROUTES}`);
-    (which === 'ours' ? ours : theirs).push(r.ms);
-    (which === 'ours' ? ourCpu : theirCpu).push(r.cpu);
+    return r;
   };
-  for (let i = 0; i < RUNS; i++) {
-    // Alternate which goes first so neither always runs on a warmer cache.
-    if (i % 2 === 0) {
-      run('ours');
-      run('theirs');
-    } else {
-      run('theirs');
-      run('ours');
-    }
-  }
-  const a = median(ours);
-  const b = median(theirs);
-  const line = (label, wall, cpu) =>
-    `  ${label.padEnd(44)} wall median ${median(wall).toFixed(1).padStart(7)} ms (min ${Math.min(...wall).toFixed(1)}), CPU median ${median(cpu).toFixed(0).padStart(5)} ms`;
-  console.log(`route add of ${ROUTES} routes (via, dev, table 100), ${RUNS} alternating runs, each a fresh process:`);
-  console.log(line(MODE === 'batch' ? 'netlinkjs  rt.batch(ops)' : 'netlinkjs  Promise.all(rt.route.add …)', ours, ourCpu));
-  console.log(line('iproute2   ip -batch', theirs, theirCpu));
-  console.log(`  ratio netlinkjs / iproute2: ${(a / b).toFixed(2)}x wall, ${(median(ourCpu) / median(theirCpu)).toFixed(2)}x CPU`);
+  const t = alternate(
+    RUNS,
+    timed('ours', process.execPath, [child, ns, String(ROUTES), MODE]),
+    timed('theirs', 'ip', ['-n', ns, '-batch', batchFile]),
+  );
+  report(
+    `route add of ${ROUTES} routes (via, dev, table 100), ${RUNS} alternating runs, each a fresh process:`,
+    MODE === 'batch' ? 'netlinkjs  rt.batch(ops)' : 'netlinkjs  Promise.all(rt.route.add …)',
+    'iproute2   ip -batch',
+    t,
+  );
 } finally {
   cleanup();
 }

@@ -12,19 +12,13 @@
 // only the count: the comparison is "get the routes as data").
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { args, buildNamespace, dist, ip, median, opt, setupBench, timeRun } from './bench-env.mjs';
+import { alternate, args, buildNamespace, dist, ip, opt, report, setupBench, timeRun, writeRouteBatch } from './bench-env.mjs';
 
 const RUNS = opt('runs', 11);
 const ROUTES = opt('routes', 100_000);
 const JSON_OUT = args.includes('--json');
 
 const { ns, work, cleanup } = setupBench('route-dump');
-
-function routeLines(n) {
-  const lines = new Array(n);
-  for (let i = 0; i < n; i++) lines[i] = `route add 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 via 10.0.0.2 table 100`;
-  return `${lines.join('\n')}\n`;
-}
 
 // The measured program on our side: load the package, open the handle, list, print.
 const child = path.join(work, 'list.cjs');
@@ -38,27 +32,12 @@ const nl = require(${JSON.stringify(dist)});
 })().catch((e) => { console.error(e); process.exit(1); });
 `);
 
-
 try {
   buildNamespace(ns);
   const batch = path.join(work, 'routes.batch');
-  writeFileSync(batch, routeLines(ROUTES));
+  writeRouteBatch(batch, ROUTES);
   ip('-n', ns, '-batch', batch);
 
-  const ours = [];
-  const theirs = [];
-  const ourCpu = [];
-  const theirCpu = [];
-  const runOurs = () => {
-    const r = timeRun(process.execPath, ourArgs);
-    ours.push(r.ms);
-    ourCpu.push(r.cpu);
-  };
-  const runTheirs = () => {
-    const r = timeRun('ip', ipArgs);
-    theirs.push(r.ms);
-    theirCpu.push(r.cpu);
-  };
   const ourArgs = [child, ns, JSON_OUT ? 'json' : 'count'];
   const ipArgs = ['-n', ns, '-j', 'route', 'show', 'table', '100'];
   // Check both sides see every route once before timing anything.
@@ -66,24 +45,17 @@ try {
   const got = JSON_OUT ? JSON.parse(first).length : Number(first);
   const ipGot = JSON.parse(timeRun('ip', ipArgs).out).length;
   if (got !== ROUTES || ipGot !== ROUTES) throw new Error(`expected ${ROUTES} routes, netlinkjs listed ${got}, ip ${ipGot}`);
-  for (let i = 0; i < RUNS; i++) {
-    // Alternate which goes first so neither always runs on a warmer cache.
-    if (i % 2 === 0) {
-      runOurs();
-      runTheirs();
-    } else {
-      runTheirs();
-      runOurs();
-    }
-  }
-  const a = median(ours);
-  const b = median(theirs);
-  console.log(`route dump of ${ROUTES} routes (table 100), ${RUNS} alternating runs, each a fresh process:`);
-  const line = (label, wall, cpu) =>
-    `  ${label.padEnd(44)} wall median ${median(wall).toFixed(1).padStart(7)} ms (min ${Math.min(...wall).toFixed(1)}), CPU median ${median(cpu).toFixed(0).padStart(5)} ms`;
-  console.log(line(`netlinkjs  rt.route.list({ table: 100 })${JSON_OUT ? ' + JSON' : ''}`, ours, ourCpu));
-  console.log(line('iproute2   ip -j route show table 100', theirs, theirCpu));
-  console.log(`  ratio netlinkjs / iproute2: ${(a / b).toFixed(2)}x wall, ${(median(ourCpu) / median(theirCpu)).toFixed(2)}x CPU`);
+  const t = alternate(
+    RUNS,
+    () => timeRun(process.execPath, ourArgs),
+    () => timeRun('ip', ipArgs),
+  );
+  report(
+    `route dump of ${ROUTES} routes (table 100), ${RUNS} alternating runs, each a fresh process:`,
+    `netlinkjs  rt.route.list({ table: 100 })${JSON_OUT ? ' + JSON' : ''}`,
+    'iproute2   ip -j route show table 100',
+    t,
+  );
 } finally {
   cleanup();
 }

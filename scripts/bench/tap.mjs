@@ -18,15 +18,15 @@
 //
 // Internal mode: `tap.mjs --switch NS_A TAP_A NS_B TAP_B [--vnet]` runs the JS switch (c/d).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { ip, median, procCpuMs, root } from './bench-env.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
 const require = createRequire(import.meta.url);
 
 /** The JS switch between two attached TAPs, until SIGTERM; prints its stats on stderr. */
@@ -53,10 +53,6 @@ async function runSwitch([nsA, tapA, nsB, tapB, flag]) {
 
 function sh(cmd, args, opts = {}) {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-}
-
-function ip(...args) {
-  return sh('ip', args);
 }
 
 function have(cmd) {
@@ -88,12 +84,6 @@ async function waitFor(what, cond, timeoutMs = 10_000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Rebuilds dist/ when lib/ is newer (the JS switch runs from the build). */
@@ -193,11 +183,7 @@ async function main() {
     const delivered = (cfg) => rxPackets(nsB, cfg.rxDev) + rxPackets(nsA, cfg.rxDev === 'vb' ? 'va' : 'ta');
     // CPU time of a forwarder process (user + system), in microseconds: the cost per frame
     // it implies holds up better than throughput on a busy 2-CPU machine.
-    const clkTck = Number(sh('getconf', ['CLK_TCK']).trim());
-    const cpuUs = (pid) => {
-      const fields = sh('cat', [`/proc/${pid}/stat`]).split(') ')[1].split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clkTck;
-    };
+    const cpuUs = (pid) => procCpuMs(pid) * 1000;
     const carrier = (ns, dev) => JSON.parse(ip('-n', ns, '-j', 'link', 'show', 'dev', dev))[0].flags.includes('LOWER_UP');
     let port = 5201;
 
