@@ -10,11 +10,8 @@ import { Engine, MAX_IN_FLIGHT, type EngineOptions } from './engine';
 import type { NativeNetlinkSocket } from './native-netlink';
 import {
   NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK, NETLINK_ROUTE,
-  SOL_NETLINK, SOL_SOCKET, SO_RCVBUFFORCE, SO_SNDBUFFORCE,
+  SOL_NETLINK, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE,
 } from '../wire/constants';
-
-const SO_SNDBUF = 7;
-const SO_RCVBUF = 8;
 
 /** Where to open and how big the buffers are. */
 export interface SocketOptions extends EngineOptions {

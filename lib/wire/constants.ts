@@ -43,6 +43,8 @@ export const NLMSGERR_ATTR_MISS_NEST = 6;
 /** Socket option levels and names (linux/netlink.h, asm/socket.h). */
 export const SOL_SOCKET = 1;
 export const SOL_NETLINK = 270;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
 export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
 export const NETLINK_ADD_MEMBERSHIP = 1;
