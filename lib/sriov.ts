@@ -57,29 +57,33 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The sysfs directory of the link's device, after checking the link and its SR-IOV exist. */
-async function deviceDir(link: SriovLinkRef, operation: string, opts: SriovOptions): Promise<{ name: string; dir: string }> {
-  const name = linkName(link, operation);
-  const net = `${opts.sysfsNet ?? '/sys/class/net'}/${name}`;
-  if (!(await exists(net))) throw new SriovError(operation, 'ENODEV', 'stat', net, `no link named ${name}`);
-  const dir = `${net}/device`;
-  if (!(await exists(`${dir}/sriov_numvfs`))) {
-    throw new SriovError(operation, 'EOPNOTSUPP', 'stat', `${dir}/sriov_numvfs`, `${name} has no SR-IOV (its device has no sriov_numvfs in sysfs)`);
-  }
-  return { name, dir };
-}
-
-async function readCount(path: string, operation: string): Promise<number> {
+/** Reads a count from sysfs; undefined when the file doesn't exist. */
+async function readCount(path: string, operation: string): Promise<number | undefined> {
   let text: string;
   try {
     text = await fsp.readFile(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return undefined;
     throw new SriovError(operation, e.code ?? 'EIO', 'read', path, e.message);
   }
   const n = Number(text.trim());
   if (!Number.isInteger(n) || n < 0) throw new SriovError(operation, 'EINVAL', 'read', path, `unexpected content ${JSON.stringify(text.trim())}`);
   return n;
+}
+
+/**
+ * The link's device directory and its sriov_numvfs, read directly. Only when the file is
+ * missing is it worked out why: no such link (ENODEV) or a device without SR-IOV (EOPNOTSUPP).
+ */
+async function readNumVfs(link: SriovLinkRef, operation: string, opts: SriovOptions): Promise<{ name: string; dir: string; count: number }> {
+  const name = linkName(link, operation);
+  const net = `${opts.sysfsNet ?? '/sys/class/net'}/${name}`;
+  const dir = `${net}/device`;
+  const count = await readCount(`${dir}/sriov_numvfs`, operation);
+  if (count !== undefined) return { name, dir, count };
+  if (!(await exists(net))) throw new SriovError(operation, 'ENODEV', 'stat', net, `no link named ${name}`);
+  throw new SriovError(operation, 'EOPNOTSUPP', 'stat', `${dir}/sriov_numvfs`, `${name} has no SR-IOV (its device has no sriov_numvfs in sysfs)`);
 }
 
 async function writeCount(path: string, n: number, operation: string, name: string): Promise<void> {
@@ -96,8 +100,7 @@ async function writeCount(path: string, n: number, operation: string, name: stri
  * Equivalent to: cat /sys/class/net/PF/device/sriov_numvfs
  */
 export async function numVfs(link: SriovLinkRef, opts: SriovOptions = {}): Promise<number> {
-  const { dir } = await deviceDir(link, 'sriov.numVfs', opts);
-  return readCount(`${dir}/sriov_numvfs`, 'sriov.numVfs');
+  return (await readNumVfs(link, 'sriov.numVfs', opts)).count;
 }
 
 /**
@@ -106,10 +109,13 @@ export async function numVfs(link: SriovLinkRef, opts: SriovOptions = {}): Promi
  * Equivalent to: cat /sys/class/net/PF/device/sriov_totalvfs
  */
 export async function totalVfs(link: SriovLinkRef, opts: SriovOptions = {}): Promise<number | undefined> {
-  const { dir } = await deviceDir(link, 'sriov.totalVfs', opts);
-  const path = `${dir}/sriov_totalvfs`;
-  if (!(await exists(path))) return undefined;
-  return readCount(path, 'sriov.totalVfs');
+  const operation = 'sriov.totalVfs';
+  const name = linkName(link, operation);
+  const total = await readCount(`${opts.sysfsNet ?? '/sys/class/net'}/${name}/device/sriov_totalvfs`, operation);
+  if (total !== undefined) return total;
+  // No published limit, or no SR-IOV (or no link) at all: sriov_numvfs tells which.
+  await readNumVfs(link, operation, opts);
+  return undefined;
 }
 
 /**
@@ -127,15 +133,11 @@ export async function setNumVfs(link: SriovLinkRef, n: number, opts: SriovOption
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffff) {
     throw new ValidationError('numVfs', `expected an integer 0–65535, got ${JSON.stringify(n)}`);
   }
-  const { name, dir } = await deviceDir(link, operation, opts);
+  const { name, dir, count: current } = await readNumVfs(link, operation, opts);
   const path = `${dir}/sriov_numvfs`;
-  const current = await readCount(path, operation);
   if (current === n) return;
-  const totalPath = `${dir}/sriov_totalvfs`;
-  if (n > 0 && (await exists(totalPath))) {
-    const total = await readCount(totalPath, operation);
-    if (n > total) throw new ValidationError('numVfs', `${name} supports at most ${total} VFs, asked for ${n}`);
-  }
+  const total = n > 0 ? await readCount(`${dir}/sriov_totalvfs`, operation) : undefined;
+  if (total !== undefined && n > total) throw new ValidationError('numVfs', `${name} supports at most ${total} VFs, asked for ${n}`);
   if (current !== 0 && n !== 0) await writeCount(path, 0, operation, name);
   await writeCount(path, n, operation, name);
 }

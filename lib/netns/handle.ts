@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { ValidationError } from '../errors';
-import { NETNS_RUN_DIR, validateNetnsName, type NetnsFdHolder } from '../netns-ref';
+import { toNsTarget, type NetnsFdHolder, type NetnsRef } from '../netns-ref';
+import type { MessageWriter } from '../wire/message-writer';
 import { nativeNetns } from './native-netns';
 import { describeTarget, netnsError, targetPath, withContext } from './netns-error';
 
@@ -64,10 +65,8 @@ interface Resolved {
 
 function resolve(ref: NetnsOpenRef): Resolved {
   if (typeof ref === 'string') {
-    if (ref.startsWith('/')) return { path: ref, what: describeTarget({ path: ref }) };
-    validateNetnsName(ref, 'netns');
-    const path = `${NETNS_RUN_DIR}/${ref}`;
-    return { path, name: ref, what: describeTarget({ path }) };
+    const target = toNsTarget(ref, 'netns');
+    return { path: target.path!, ...(ref.startsWith('/') ? {} : { name: ref }), what: describeTarget(target) };
   }
   const pid = typeof ref === 'number' ? ref : ref && typeof ref === 'object' ? ref.pid : undefined;
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) {
@@ -111,4 +110,26 @@ export function open(ref: NetnsOpenRef): NetnsHandle {
     fs.closeSync(fd);
     throw err;
   }
+}
+
+/**
+ * Writes a namespace reference into a request as the attribute the kernel takes for it:
+ * `attrs.pid` for `{ pid }`, `attrs.fd` for an fd or handle, and for a name or path `attrs.fd`
+ * with the fd of a handle opened here. The kernel resolves that fd in this process while it
+ * handles the request, so the returned handle must stay open until the reply; the caller
+ * closes it. Nothing is opened (undefined) for a pid or fd.
+ */
+export function writeNsTarget(w: MessageWriter, ref: NetnsRef, field: string, attrs: { pid: number; fd: number }): NetnsHandle | undefined {
+  const target = toNsTarget(ref, field);
+  if (target.pid !== undefined) {
+    w.u32(attrs.pid, target.pid, field);
+    return undefined;
+  }
+  if (target.fd !== undefined) {
+    w.u32(attrs.fd, target.fd, field);
+    return undefined;
+  }
+  const handle = open(target.path!);
+  w.u32(attrs.fd, handle.fd, field);
+  return handle;
 }

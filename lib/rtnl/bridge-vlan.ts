@@ -151,16 +151,19 @@ export class BridgeVlanApi {
   constructor(protected readonly engine: Engine, protected readonly links: LinkApi) {}
 
   private async change(type: number, operation: string, ref: LinkRef, spec: BridgeVlanSpec, opts: BridgeVlanRequestOptions): Promise<void> {
-    const parts = linkRefParts(ref, 'link');
+    linkRefParts(ref, 'link'); // a bad ref fails before anything is sent
     const c = checkSpec(spec, type === RTM_SETLINK);
     const signal = opts.signal ? { signal: opts.signal } : {};
-    let index = parts.index;
     let self = c.self;
-    if (index === undefined || self === undefined) {
-      // The kernel wants an ifindex, and a bridge's own VLANs are addressed with "self".
+    let index: number;
+    if (self === undefined) {
+      // A bridge's own VLANs are addressed with "self": whether it is one takes its kind.
       const link = await this.links.get(ref, signal);
       index = link.index;
-      self ??= link.kind === 'bridge';
+      self = link.kind === 'bridge';
+    } else {
+      // The kernel wants an ifindex (lookups of a name in one burst are shared).
+      index = await this.links.resolver.resolve(ref, 'link');
     }
     const w = new MessageWriter(type, 0);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_BRIDGE, index }));

@@ -119,14 +119,27 @@ function tolerant(data: Buffer, decode: ((b: Buffer, o: number, l: number) => ob
   return { raw: Buffer.from(data) };
 }
 
-/** Decodes one link message (header at `off`, `len` bytes). */
+/**
+ * Decodes one link message (header at `off`, `len` bytes) of a request without
+ * RTEXT_FILTER_VF, or a notification: neither carries IFLA_VFINFO_LIST.
+ */
 export function decodeLink(buf: Buffer, off: number, len: number): Link {
+  return decodeLinkMessage(buf, off, len, false);
+}
+
+/** Decodes one link message of a request with RTEXT_FILTER_VF, VF list (`vfs`) included. */
+export function decodeLinkWithVfs(buf: Buffer, off: number, len: number): Link {
+  return decodeLinkMessage(buf, off, len, true);
+}
+
+function decodeLinkMessage(buf: Buffer, off: number, len: number, vfLists: boolean): Link {
   const hdr = readIfInfoMsg(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
   const attrs = off + NLMSG_HDRLEN + IFINFOMSG_SIZE;
   const end = off + len;
   // Past ~220 VFs the kernel's IFLA_VFINFO_LIST outgrows its 16-bit length (it wraps), so the
   // list is located by counting its entries and the attributes either side decoded apart.
-  const vfList = locateVfInfoList(buf, attrs, end);
+  // That walk is only worth it where the list can be: replies to requests that asked for it.
+  const vfList = vfLists ? locateVfInfoList(buf, attrs, end) : undefined;
   const raw: any = decodeAttrs(linkSchema, buf, attrs, vfList ? vfList.start : end, {
     index: hdr.index,
     name: '',

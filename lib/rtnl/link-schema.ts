@@ -3,6 +3,8 @@
  * Per-kind IFLA_INFO_DATA schemas live in link-kinds/, one file per kind.
  */
 import { defineSchema, forEachAttr, readU64, type AttrSpec } from '../wire/attributes';
+import { AF_INET6 } from '../wire/constants';
+import { u32 } from './link-kinds/kind-codec';
 import { linkTypes, operStates } from './names';
 
 /** IFLA_* attribute numbers. */
@@ -55,10 +57,8 @@ export function decodeStats64(buf: Buffer, off: number, len: number): LinkStats 
   return out;
 }
 
-const u32 = (name: string): AttrSpec => ({ name, type: 'u32' });
 
 const ADDR_GEN_MODES = ['eui64', 'none', 'stable_secret', 'random'];
-const AF_INET6 = 10;
 const IFLA_INET6_ADDR_GEN_MODE = 8;
 
 /**

@@ -5,15 +5,16 @@
  * request (master, parent, vxlan dev …) are written as placeholders and patched once resolved,
  * so resolving them never precedes validation.
  */
-import { NetlinkError, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 import { parseMac } from '../wire/address';
-import { AF_BRIDGE, NLMSG_HDRLEN, RTM_NEWLINK, RTM_SETLINK } from '../wire/constants';
+import { AF_BRIDGE, NLMSG_HDRLEN, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, RTM_NEWLINK, RTM_SETLINK } from '../wire/constants';
 import { MessageWriter, type BuiltMessage } from '../wire/message-writer';
 import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../wire/structs';
-import { open as openNetns, type NetnsHandle } from '../netns/handle';
-import { toNsTarget, type NetnsRef } from '../netns-ref';
+import { writeNsTarget, type NetnsHandle } from '../netns/handle';
+import type { NetnsRef } from '../netns-ref';
 import { IFLA, IFLA_INFO } from './link-schema';
-import { linkRefParts, validateLinkName, type LinkIndexResolver, type LinkRef } from './link-ref';
+import { linkRefParts, lookupError, validateLinkName, type LinkIndexResolver, type LinkRef } from './link-ref';
+import { linkAttr, type LinkField } from './batch';
 import { linkKindCodec, linkKindCodecs, type EncodeContext, type LinkKindCodec } from './link-kinds/registry';
 import { checkBool, checkInt, isPlainObject } from './link-kinds/kind-codec';
 import { IFF } from './names';
@@ -263,19 +264,12 @@ function unknownKey(obj: Record<string, unknown>, allowed: (k: string) => boolea
   }
 }
 
-/** A link name to resolve and where to patch its ifindex into a built message. */
-interface PendingRef {
-  field: string;
-  name: string;
-  /** Offset of the u32 payload in the message. */
-  at: number;
-}
-
 /** One message of a request, with its unresolved link names. */
 export interface PlannedMessage {
   w: MessageWriter;
-  refs: PendingRef[];
-  /** Link whose ifindex goes into ifinfomsg.ifi_index, when only its name is known. */
+  /** Link names to resolve and where their ifindexes go. */
+  refs: LinkField[];
+  /** The link whose ifindex goes into ifinfomsg.ifi_index, when only its name is known (one of `refs`). */
   headerName?: string;
   /** Explains an EOPNOTSUPP the kernel sends without a message of its own. */
   hint?: string;
@@ -293,65 +287,43 @@ export class RequestBuilder implements EncodeContext {
 
   constructor(readonly op: 'add' | 'set') {}
 
-  /** Starts a message: header + ifinfomsg. */
+  /**
+   * Starts a message: header + ifinfomsg. `headerName` is the (validated) name of a link whose
+   * ifindex goes into ifinfomsg.ifi_index, resolved with the other names.
+   */
   begin(type: number, flags: number, hdr: { family?: number; index?: number; flags?: number; change?: number }, headerName?: string): MessageWriter {
     const w = new MessageWriter(type, flags);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, hdr));
-    this.current = { w, refs: [], ...(headerName !== undefined ? { headerName } : {}) };
+    // ifi_index follows ifi_family, a pad byte and ifi_type.
+    this.current = headerName !== undefined ? { w, refs: [{ field: 'link', name: headerName, at: NLMSG_HDRLEN + 4 }], headerName } : { w, refs: [] };
     this.messages.push(this.current);
     return w;
   }
 
   linkIndex(w: MessageWriter, type: number, ref: LinkRef, field: string): void {
-    const parts = linkRefParts(ref, field);
-    if (parts.index !== undefined) {
-      w.u32(type, parts.index, field);
-      return;
-    }
-    // The attribute header is 4 bytes; its payload is patched once the name is resolved.
-    this.current!.refs.push({ field, name: parts.name!, at: w.offset + 4 });
-    w.u32(type, 0, field);
+    linkAttr(w, this.current!.refs, type, field, ref);
   }
 
   netns(w: MessageWriter, ref: NetnsRef, field: string): void {
-    const t = toNsTarget(ref, field);
-    if (t.pid !== undefined) {
-      w.u32(IFLA.NET_NS_PID, t.pid, field);
-    } else if (t.fd !== undefined) {
-      w.u32(IFLA.NET_NS_FD, t.fd, field);
-    } else {
-      // The kernel resolves the fd in this process while handling the request: keep it open until then.
-      const h = openNetns(typeof ref === 'string' ? ref : t.path!);
-      this.handles.push(h);
-      w.u32(IFLA.NET_NS_FD, h.fd, field);
-    }
+    const h = writeNsTarget(w, ref, field, { pid: IFLA.NET_NS_PID, fd: IFLA.NET_NS_FD });
+    if (h) this.handles.push(h);
   }
 
   /**
-   * Finishes every message, resolves the link names they mention (lookups in one burst share
-   * requests) and patches the ifindexes in. A name that doesn't exist is a NetlinkError
-   * 'ENODEV' naming the field.
+   * Finishes every message, resolves all the link names they mention (lookups in one burst
+   * share requests) and patches the ifindexes in; nothing is sent before all are known. A
+   * name that doesn't exist is a NetlinkError 'ENODEV' naming the field.
    */
   async finish(resolver: LinkIndexResolver, operation: string): Promise<BuiltMessage[]> {
     const built = this.messages.map((m) => m.w.finish());
     const jobs: Promise<void>[] = [];
     this.messages.forEach((m, i) => {
-      const msg = built[i]!;
-      const resolve = (name: string, field: string) => resolver.resolve(name, field).catch((err: unknown) => {
-        if (err instanceof NetlinkError && err.code === 'ENODEV') {
-          throw new NetlinkError({ errno: err.errno, operation, extack: `${field}: no link named ${JSON.stringify(name)}`, attribute: field });
-        }
-        throw err;
-      });
-      for (const r of m.refs) {
-        jobs.push(resolve(r.name, r.field).then((index) => {
-          msg.bytes.writeUInt32LE(index, r.at);
-        }));
-      }
-      if (m.headerName !== undefined) {
-        jobs.push(resolve(m.headerName, 'link').then((index) => {
-          msg.bytes.writeInt32LE(index, NLMSG_HDRLEN + 4);
-        }));
+      const bytes = built[i]!.bytes;
+      for (const { field, name, at } of m.refs) {
+        jobs.push(resolver.resolve(name, field).then(
+          (index) => { bytes.writeUInt32LE(index, at); },
+          (err: unknown) => { throw lookupError(operation, field, name, err); },
+        ));
       }
     });
     await Promise.all(jobs);
@@ -438,8 +410,7 @@ export function planAdd(spec: LinkAddSpec): AddPlan {
   const b = new RequestBuilder('add');
   try {
     const { flags, change } = flagBits(s, '');
-    // NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO
-    const w = b.begin(RTM_NEWLINK, 0x400 | 0x200 | 0x08, { flags, change });
+    const w = b.begin(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, { flags, change });
     encodeCommon(w, s, ADD_KEYS, '', b, new Set(['kind', 'alias']));
     const opts = optionsKey ? s[optionsKey] : undefined;
     encodeLinkInfo(w, b, kind, codec

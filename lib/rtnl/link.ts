@@ -2,13 +2,13 @@
  * rt.link: list, inspect, create, change and delete network interfaces.
  */
 import { NetlinkError } from '../errors';
-import { AF_UNSPEC, NLM_F_DUMP, RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../wire/constants';
+import { AF_UNSPEC, NLM_F_DUMP, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../wire/constants';
 import { MessageWriter, type BuiltMessage } from '../wire/message-writer';
 import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../wire/structs';
 import type { NetnsRef } from '../netns-ref';
 import type { Engine } from './engine';
-import { IFLA } from './link-schema';
-import { decodeLink, type Link } from './link-decode';
+import { IFLA, IFLA_INFO } from './link-schema';
+import { decodeLink, decodeLinkWithVfs, type Link } from './link-decode';
 import { linkRefParts, LinkIndexResolver, type LinkRef } from './link-ref';
 import { kindOptionsKey, kindsForOptionsKey, planAdd, planSet, type LinkAddSpec, type LinkChanges, type RequestBuilder, type VethAddSpec } from './link-spec';
 import { openRtnlSocket } from './socket';
@@ -38,6 +38,10 @@ export interface LinkRequestOptions {
 }
 
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWLINK ? decodeLink(buf, off, len) : undefined);
+const decodeWithVfs = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWLINK ? decodeLinkWithVfs(buf, off, len) : undefined);
+
+/** The decoder for replies to a request with this IFLA_EXT_MASK: VF lists only come with RTEXT_FILTER_VF. */
+const decoderFor = (extMask: number | undefined) => (extMask !== undefined && (extMask & RTEXT_FILTER_VF) !== 0 ? decodeWithVfs : decode);
 
 /** Link operations of one rtnetlink handle. */
 export class LinkApi {
@@ -65,10 +69,10 @@ export class LinkApi {
     if (master !== undefined) w.u32(IFLA.MASTER, master, 'master');
     if (opts.kind !== undefined) {
       w.nestStart(IFLA.LINKINFO, 'kind');
-      w.string(1 /* IFLA_INFO_KIND */, opts.kind, 'kind');
+      w.string(IFLA_INFO.KIND, opts.kind, 'kind');
       w.nestEnd();
     }
-    return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode, ...this.sig(opts) });
+    return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode: decoderFor(opts.extMask), ...this.sig(opts) });
   }
 
   /**
@@ -91,7 +95,7 @@ export class LinkApi {
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: parts.index ?? 0 }));
     if (parts.name !== undefined) w.string(IFLA.IFNAME, parts.name, 'name');
     if (opts.extMask !== undefined) w.u32(IFLA.EXT_MASK, opts.extMask, 'extMask');
-    const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode, ...this.sig(opts) });
+    const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode: decoderFor(opts.extMask), ...this.sig(opts) });
     if (!link) throw new Error('link.get: the kernel acknowledged without a reply');
     return link;
   }
@@ -138,8 +142,9 @@ export class LinkApi {
       try {
         if (plan.followUp) await api.set(ref, plan.followUp, opts);
         if (plan.peerFollowUp) {
-          // The peer is the link's IFLA_LINK, an ifindex in the peer's own namespace.
-          const peer = (await api.get(ref, this.sig(opts))).link ?? (spec as VethAddSpec).peer!.name!;
+          // The peer is the link's IFLA_LINK, an ifindex in the peer's own namespace; the echo
+          // carries it, else (kernels before 6.3, a link made in another namespace) ask.
+          const peer = echo?.link ?? (await api.get(ref, this.sig(opts))).link ?? (spec as VethAddSpec).peer!.name!;
           const followUp = plan.peerFollowUp;
           if (peerNetns !== undefined) await withHandleIn(peerNetns, (p) => p.set(peer, followUp, opts));
           else await this.set(peer, followUp, opts);
@@ -202,8 +207,7 @@ export class LinkApi {
 
 /** Runs `fn` with a link API bound to a short-lived handle in namespace `ns`. */
 async function withHandleIn<T>(ns: NetnsRef, fn: (api: LinkApi) => Promise<T>): Promise<T> {
-  const target = typeof ns === 'object' && ns !== null && 'pid' in ns ? { netnsPid: ns.pid } : { netns: ns };
-  const { engine } = await openRtnlSocket(target);
+  const { engine } = await openRtnlSocket({ netns: ns });
   try {
     return await fn(new LinkApi(engine));
   } finally {

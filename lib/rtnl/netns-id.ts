@@ -5,9 +5,9 @@
  * the kernel, or explicitly with setId.
  */
 import { ValidationError } from '../errors';
-import { open as openNetns, type NetnsHandle } from '../netns/handle';
+import { writeNsTarget } from '../netns/handle';
 import { list as listNetns } from '../netns/netns';
-import { toNsTarget, type NetnsRef } from '../netns-ref';
+import type { NetnsRef } from '../netns-ref';
 import { defineSchema, decodeAttrs } from '../wire/attributes';
 import { AF_UNSPEC, NLMSG_HDRLEN, NLM_F_DUMP, RTM_GETNSID, RTM_NEWNSID } from '../wire/constants';
 import { MessageWriter } from '../wire/message-writer';
@@ -51,16 +51,7 @@ export class NetnsIdApi {
    * the namespace is given by name or path: the kernel resolves the fd in this process.
    */
   private async withTarget<T>(w: MessageWriter, ref: NetnsRef, field: string, fn: (w: MessageWriter) => Promise<T>): Promise<T> {
-    const t = toNsTarget(ref, field);
-    let opened: NetnsHandle | undefined;
-    if (t.pid !== undefined) {
-      w.u32(NETNSA.PID, t.pid, field);
-    } else if (t.fd !== undefined) {
-      w.u32(NETNSA.FD, t.fd, field);
-    } else {
-      opened = openNetns(typeof ref === 'string' ? ref : t.path!);
-      w.u32(NETNSA.FD, opened.fd, field);
-    }
+    const opened = writeNsTarget(w, ref, field, { pid: NETNSA.PID, fd: NETNSA.FD });
     try {
       return await fn(w);
     } finally {

@@ -16,10 +16,11 @@
  */
 import { decodeAttrs, defineSchema, forEachAttr, type RawAttribute } from '../wire/attributes';
 import { formatMac } from '../wire/address';
-import { NLA_TYPE_MASK } from '../wire/constants';
+import { ETH_P_8021Q, NLA_TYPE_MASK } from '../wire/constants';
 import type { MessageWriter } from '../wire/message-writer';
 import { IFLA } from './link-schema';
 import { NameTable } from './names';
+import { vlanProtocolName } from './link-kinds/kind-codec';
 
 /** IFLA_VF_* (inside IFLA_VF_INFO). */
 export const IFLA_VF = {
@@ -50,9 +51,6 @@ const INFINIBAND_ALEN = 20;
 export const ARPHRD_ETHER = 1;
 export const ARPHRD_INFINIBAND = 32;
 
-/** 802.1Q and 802.1ad ethertypes. */
-export const ETH_P_8021Q = 0x8100;
-export const ETH_P_8021AD = 0x88a8;
 
 /** A VF's link state policy (IFLA_VF_LINK_STATE_*). */
 export type VfLinkState = 'auto' | 'enable' | 'disable';
@@ -120,12 +118,6 @@ export interface VfInfo {
   unknown?: RawAttribute[];
 }
 
-/** Ethertype → '802.1Q' | '802.1ad' | '0x…'. */
-export function vlanProtocolName(proto: number): string {
-  if (proto === ETH_P_8021Q) return '802.1Q';
-  if (proto === ETH_P_8021AD) return '802.1ad';
-  return `0x${proto.toString(16).padStart(4, '0')}`;
-}
 
 /** A GUID held as a host-order u64 (as iproute2's get_guid builds it) → 'xx:…:xx', MSB first. */
 function formatGuid(buf: Buffer, off: number): string {

@@ -7,15 +7,17 @@ import { ValidationError } from '../errors';
 import { parseLladdr } from '../wire/address';
 import { decodeAttrs, defineSchema } from '../wire/attributes';
 import {
-  AF_UNSPEC, NLMSG_HDRLEN, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK,
+  AF_UNSPEC, ETH_P_8021Q, NLMSG_HDRLEN, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK,
 } from '../wire/constants';
 import { MessageWriter } from '../wire/message-writer';
 import { IFINFOMSG_SIZE, readIfInfoMsg, writeIfInfoMsg } from '../wire/structs';
 import type { Engine } from './engine';
 import { IFLA } from './link-schema';
+import { checkBool, checkInt, parseVlanProtocol } from './link-kinds/kind-codec';
+import { checkVlanId } from './link-kinds/vlan';
 import { linkRefParts, type LinkRef } from './link-ref';
 import {
-  ARPHRD_ETHER, ARPHRD_INFINIBAND, ETH_P_8021AD, ETH_P_8021Q, decodeVfInfoList, encodeVfChanges, locateVfInfoList,
+  ARPHRD_ETHER, ARPHRD_INFINIBAND, decodeVfInfoList, encodeVfChanges, locateVfInfoList,
   vfAddressLength, vfLinkStates, type VfChangePlan, type VfInfo, type VfLinkState,
 } from './vf-schema';
 
@@ -116,35 +118,16 @@ function checkVfInRange(pf: PfView, vf: number): void {
   }
 }
 
-function checkBool(v: unknown, field: string): boolean {
-  if (typeof v !== 'boolean') throw new ValidationError(field, `expected true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function checkU32(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) {
-    throw new ValidationError(field, `expected an integer 0–4294967295 (Mbps), got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function vlanProtocolNumber(v: unknown): number {
-  if (v === undefined || v === ETH_P_8021Q || (typeof v === 'string' && v.toLowerCase() === '802.1q')) return ETH_P_8021Q;
-  if (v === ETH_P_8021AD || (typeof v === 'string' && v.toLowerCase() === '802.1ad')) return ETH_P_8021AD;
-  throw new ValidationError('vlan.protocol', `VF VLAN protocol must be '802.1Q' or '802.1ad', got ${JSON.stringify(v)}`);
-}
-
 function checkVlan(v: unknown): NonNullable<VfChangePlan['vlan']> {
   if (v === 0) return { id: 0, qos: 0, protocol: ETH_P_8021Q };
   if (!v || typeof v !== 'object') throw new ValidationError('vlan', 'expected { id, qos?, protocol? } or 0 to remove the VLAN');
   const { id, qos = 0, protocol } = v as VfVlanChange;
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 4094) {
-    throw new ValidationError('vlan.id', `VLAN id must be an integer 1–4094 (0 removes the VLAN), got ${JSON.stringify(id)}`);
-  }
-  if (typeof qos !== 'number' || !Number.isInteger(qos) || qos < 0 || qos > 7) {
-    throw new ValidationError('vlan.qos', `VLAN priority (qos) must be an integer 0–7, got ${JSON.stringify(qos)}`);
-  }
-  return { id, qos, protocol: vlanProtocolNumber(protocol) };
+  return {
+    // 0 removes the VLAN, as `vlan: 0` does.
+    id: id === 0 ? 0 : checkVlanId(id, 'vlan.id'),
+    qos: checkInt(qos, 'vlan.qos', 0, 7),
+    protocol: protocol === undefined ? ETH_P_8021Q : parseVlanProtocol(protocol, 'vlan.protocol'),
+  };
 }
 
 const GUID_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){7}$/;
@@ -170,8 +153,8 @@ function checkChanges(changes: unknown): { plan: Omit<VfChangePlan, 'vf'>; rate?
     const r = c.rate as { min?: unknown; max?: unknown };
     if (!r || typeof r !== 'object' || (r.min === undefined && r.max === undefined)) throw new ValidationError('rate', 'expected { min?, max? } with at least one of them (Mbps)');
     rate = {};
-    if (r.min !== undefined) rate.min = checkU32(r.min, 'rate.min');
-    if (r.max !== undefined) rate.max = checkU32(r.max, 'rate.max');
+    if (r.min !== undefined) rate.min = checkInt(r.min, 'rate.min', 0, 0xffff_ffff);
+    if (r.max !== undefined) rate.max = checkInt(r.max, 'rate.max', 0, 0xffff_ffff);
     if (rate.min !== undefined && rate.max !== undefined) checkRateOrder(rate.min, rate.max);
   }
   if (c.spoofchk !== undefined) plan.spoofchk = checkBool(c.spoofchk, 'spoofchk');

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ParseError, ValidationError } from '../../lib/errors';
 import { Engine } from '../../lib/rtnl/engine';
 import { IFLA } from '../../lib/rtnl/link-schema';
+import { decodeLinkWithVfs } from '../../lib/rtnl/link-decode';
 import { VfApi } from '../../lib/rtnl/vf';
 import { IFLA_VF, IFLA_VF_INFO, IFLA_VF_STATS, IFLA_VF_VLAN_INFO, decodeVfInfoList, locateVfInfoList } from '../../lib/rtnl/vf-schema';
 import { forEachAttr } from '../../lib/wire/attributes';
@@ -198,6 +199,14 @@ describe('decodeVfInfoList', () => {
     const decoded = decodeVfInfoList(buf, loc.payload, loc.len);
     expect(decoded.map((v) => v.index)).toEqual(vfs.map((v) => v.vf));
     expect(decoded[255]!.stats!.rxPackets).toBe(255);
+  });
+
+  it('decodeLinkWithVfs (rt.link with RTEXT_FILTER_VF) decodes a list past 64 KiB and the attributes after it', () => {
+    const vfs = Array.from({ length: 256 }, (_, i) => ({ vf: i, stats: [i, 0, 0, 0, 0, 0, 0, 0] }));
+    const m = pfReply(1, { numVfs: 256, vfs, after: [attr(IFLA.GROUP, u32s(5))] });
+    const link = decodeLinkWithVfs(m, 0, m.length);
+    expect(link).toMatchObject({ index: 7, name: 'eth1', numVfs: 256, group: 5 });
+    expect(link.vfs!.map((v) => v.index)).toEqual(vfs.map((v) => v.vf));
   });
 
   it('keeps the header length of a list that is merely shorter than IFLA_NUM_VF', () => {

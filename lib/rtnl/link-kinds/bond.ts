@@ -8,7 +8,7 @@ import { defineSchema, forEachAttr, type AttrSpec } from '../../wire/attributes'
 import { AF_INET, AF_INET6 } from '../../wire/constants';
 import { formatIp, parseIp } from '../../wire/address';
 import type { LinkRef } from '../link-ref';
-import { defineKind, enumAttr, macAttr, names } from './kind-codec';
+import { b8, defineKind, enumAttr, macAttr, names, u32, u8 } from './kind-codec';
 
 /** IFLA_BOND_* attribute numbers. */
 export const IFLA_BOND = {
@@ -138,9 +138,6 @@ const adInfoSchema = defineSchema('bond.adInfo', {
   5: { name: 'partnerMac', type: 'mac' },
 });
 
-const u8 = (name: string): AttrSpec => ({ name, type: 'u8' });
-const b8 = (name: string): AttrSpec => ({ name, type: 'bool8' });
-const u32 = (name: string): AttrSpec => ({ name, type: 'u32' });
 
 /** The bond IFLA_INFO_DATA table. */
 export const bondSchema = defineSchema('bond', {

@@ -7,7 +7,7 @@
 import { ValidationError } from '../../errors';
 import { decodeAttrs, defineSchema, type AttrSpec } from '../../wire/attributes';
 import {
-  bridgeIdAttr, centisecondsAsMs, checkBool, defineKind, enumAttr, macAttr, names, vlanProtocolAttr,
+  b8, bridgeIdAttr, centisecondsAsMs, checkBool, defineKind, enumAttr, macAttr, names, u16, u32, u8, vlanProtocolAttr,
 } from './kind-codec';
 
 /** IFLA_BR_* attribute numbers. */
@@ -163,10 +163,6 @@ export interface BridgePortInfo extends Omit<BridgePortOptions, 'bpduGuard' | 'f
   mcastNGroups?: number;
 }
 
-const b8 = (name: string): AttrSpec => ({ name, type: 'bool8' });
-const u8 = (name: string): AttrSpec => ({ name, type: 'u8' });
-const u16 = (name: string): AttrSpec => ({ name, type: 'u16' });
-const u32 = (name: string): AttrSpec => ({ name, type: 'u32' });
 
 const BOOLOPTS = ['noLinklocalLearn', 'mcastVlanSnooping', 'mstEnable'] as const;
 

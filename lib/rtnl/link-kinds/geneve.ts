@@ -3,9 +3,9 @@
  * IFLA_GENEVE_REMOTE or IFLA_GENEVE_REMOTE6.
  */
 import { ValidationError } from '../../errors';
-import { defineSchema, type AttrSpec } from '../../wire/attributes';
+import { defineSchema } from '../../wire/attributes';
 import { AF_INET, AF_INET6 } from '../../wire/constants';
-import { defineKind, enumAttr, ipAttr, portAttr, vniAttr } from './kind-codec';
+import { b8, defineKind, enumAttr, ipAttr, isUnsetAddress, portAttr, vniAttr } from './kind-codec';
 import { TUNNEL_DF, tunnelAddresses } from './vxlan';
 
 /** IFLA_GENEVE_* attribute numbers. */
@@ -41,7 +41,6 @@ export interface GeneveInfo extends Omit<GeneveOptions, 'df'> {
   df?: keyof typeof TUNNEL_DF | number;
 }
 
-const b8 = (name: string): AttrSpec => ({ name, type: 'bool8' });
 
 /** The Geneve IFLA_INFO_DATA table. */
 export const geneveSchema = defineSchema('geneve', {
@@ -78,7 +77,7 @@ defineKind({
   fromWire(info) {
     const { remote4, remote6, ...rest } = info;
     const remote = remote4 ?? remote6;
-    if (remote !== undefined && remote !== '0.0.0.0' && remote !== '::') rest.remote = remote;
+    if (!isUnsetAddress(remote)) rest.remote = remote;
     return rest;
   },
 });

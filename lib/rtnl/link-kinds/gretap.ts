@@ -9,7 +9,7 @@ import { defineSchema, type AttrSpec } from '../../wire/attributes';
 import { AF_INET, AF_INET6 } from '../../wire/constants';
 import { parseIp } from '../../wire/address';
 import type { LinkRef } from '../link-ref';
-import { checkBool, checkInt, defineKind, names, type KindDefinition } from './kind-codec';
+import { checkBool, checkInt, defineKind, isUnsetAddress, names, type KindDefinition } from './kind-codec';
 
 /** IFLA_GRE_* attribute numbers (linux/if_tunnel.h). */
 export const IFLA_GRE = {
@@ -166,7 +166,7 @@ const definition = (kind: 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap'): KindDefini
       const out: Record<string, unknown> = { ...rest, icsum: (iflags & GRE_CSUM) !== 0, ocsum: (oflags & GRE_CSUM) !== 0, iseq: (iflags & GRE_SEQ) !== 0, oseq: (oflags & GRE_SEQ) !== 0 };
       if (iflags & GRE_KEY && ikey !== undefined) out.ikey = ikey;
       if (oflags & GRE_KEY && okey !== undefined) out.okey = okey;
-      for (const k of ['local', 'remote']) if (out[k] === '0.0.0.0' || out[k] === '::') delete out[k];
+      for (const k of ['local', 'remote']) if (isUnsetAddress(out[k])) delete out[k];
       if (out.dev === 0) delete out.dev;
       return out;
     },

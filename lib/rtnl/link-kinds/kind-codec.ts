@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../../errors';
 import { decodeAttrs, encodeValue, type AttrSpec, type AttrType, type Schema } from '../../wire/attributes';
-import { AF_INET, AF_INET6 } from '../../wire/constants';
+import { AF_INET, AF_INET6, ETH_P_8021AD, ETH_P_8021Q } from '../../wire/constants';
 import { formatMac, parseIp, parseMac } from '../../wire/address';
 import type { MessageWriter } from '../../wire/message-writer';
 import { registerLinkKind, type EncodeContext, type LinkKindCodec } from './registry';
@@ -112,6 +112,20 @@ export function encodeOptions(w: MessageWriter, t: OptionTable, opts: Record<str
   }
 }
 
+/** Plain attribute specs by wire type, for the kinds' tables. */
+export const u8 = (name: string): AttrSpec => ({ name, type: 'u8' });
+export const u16 = (name: string): AttrSpec => ({ name, type: 'u16' });
+export const u32 = (name: string): AttrSpec => ({ name, type: 'u32' });
+/** A u8 that is 0 or 1, exposed as a boolean. */
+export const b8 = (name: string): AttrSpec => ({ name, type: 'bool8' });
+/** A zero-length attribute whose presence means true. */
+export const flag = (name: string): AttrSpec => ({ name, type: 'flag' });
+
+/** True for a decoded address that is absent or all zeros: the kernel's way of saying "none". */
+export function isUnsetAddress(v: unknown): boolean {
+  return v === undefined || v === '0.0.0.0' || v === '::';
+}
+
 /** Number ⇄ name enum attribute; unknown numbers decode as numbers, numbers are accepted too. */
 export function enumAttr(name: string, type: 'u8' | 'u16' | 'u32', names: Record<string, number>): AttrSpec {
   const byNumber = new Map(Object.entries(names).map(([k, v]) => [v, k]));
@@ -174,7 +188,14 @@ export function macAttr(name: string): AttrSpec {
 }
 
 /** Ethernet protocol numbers for VLAN tags, named as iproute2 names them. */
-export const VLAN_PROTOCOLS: Record<string, number> = { '802.1Q': 0x8100, '802.1ad': 0x88a8 };
+export const VLAN_PROTOCOLS: Record<string, number> = { '802.1Q': ETH_P_8021Q, '802.1ad': ETH_P_8021AD };
+
+/** Ethertype → '802.1Q' | '802.1ad' | '0x…'. */
+export function vlanProtocolName(proto: number): string {
+  if (proto === ETH_P_8021Q) return '802.1Q';
+  if (proto === ETH_P_8021AD) return '802.1ad';
+  return `0x${proto.toString(16).padStart(4, '0')}`;
+}
 
 /** Parses '802.1Q' | '802.1ad' (case-insensitive) or a raw ethertype number. */
 export function parseVlanProtocol(v: unknown, field: string): number {
@@ -182,7 +203,7 @@ export function parseVlanProtocol(v: unknown, field: string): number {
     const key = Object.keys(VLAN_PROTOCOLS).find((k) => k.toLowerCase() === v.toLowerCase());
     if (key) return VLAN_PROTOCOLS[key]!;
   }
-  if (v === 0x8100 || v === 0x88a8) return v;
+  if (v === ETH_P_8021Q || v === ETH_P_8021AD) return v;
   throw new ValidationError(field, `expected '802.1Q' or '802.1ad', got ${JSON.stringify(v)}`);
 }
 
@@ -192,9 +213,7 @@ export function vlanProtocolAttr(name: string): AttrSpec {
     name,
     type: 'u16be',
     decode: (b, o, l) => {
-      if (l < 2) return undefined;
-      const n = b.readUInt16BE(o);
-      return n === 0x8100 ? '802.1Q' : n === 0x88a8 ? '802.1ad' : `0x${n.toString(16).padStart(4, '0')}`;
+      return l >= 2 ? vlanProtocolName(b.readUInt16BE(o)) : undefined;
     },
     encode: (w, t, v, field) => {
       w.u16be(t, parseVlanProtocol(v, field), field);

@@ -8,7 +8,7 @@ import { defineSchema, type AttrSpec } from '../../wire/attributes';
 import { AF_INET, AF_INET6 } from '../../wire/constants';
 import { parseIp } from '../../wire/address';
 import type { LinkRef } from '../link-ref';
-import { checkInt, defineKind, enumAttr, expectObject, ipAttr, names, portAttr, vniAttr } from './kind-codec';
+import { b8, checkInt, defineKind, enumAttr, expectObject, flag, ipAttr, isUnsetAddress, names, portAttr, vniAttr } from './kind-codec';
 
 /** IFLA_VXLAN_* attribute numbers. */
 export const IFLA_VXLAN = {
@@ -74,8 +74,6 @@ export interface VxlanInfo extends Omit<VxlanOptions, 'dev' | 'df'> {
   df?: keyof typeof TUNNEL_DF | number;
 }
 
-const b8 = (name: string): AttrSpec => ({ name, type: 'bool8' });
-const flag = (name: string): AttrSpec => ({ name, type: 'flag' });
 
 /** struct ifla_vxlan_port_range { be16 low; be16 high }. */
 const portRange: AttrSpec = {
@@ -181,13 +179,9 @@ defineKind({
   fromWire(info) {
     const { group4, group6, local4, local6, ...rest } = info;
     const peer = group4 ?? group6;
-    // An all-zero address is how the kernel says "none".
-    if (peer !== undefined && peer !== '0.0.0.0' && peer !== '::') {
-      const multicast = group4 !== undefined ? Number(String(peer).split('.')[0]) >= 224 && Number(String(peer).split('.')[0]) < 240 : String(peer).startsWith('ff');
-      rest[multicast ? 'group' : 'remote'] = peer;
-    }
+    if (!isUnsetAddress(peer)) rest[isMulticast(parseIp(peer, 'group').bytes) ? 'group' : 'remote'] = peer;
     const local = local4 ?? local6;
-    if (local !== undefined && local !== '0.0.0.0' && local !== '::') rest.local = local;
+    if (!isUnsetAddress(local)) rest.local = local;
     if (rest.dev === 0) delete rest.dev;
     return rest;
   },
