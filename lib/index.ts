@@ -7,61 +7,61 @@
  *
  * Names are listed explicitly (no `export *`) so the ES module wrapper can re-export them.
  */
-export { open, Rtnl, type OpenOptions } from './rtnl/handle';
+export { open, Rtnl, type OpenOptions } from './rtnetlink/handle';
 export { NetlinkError, ValidationError, ParseError, errnoCode, type SystemError } from './errors';
-export { DumpInterruptedError } from './rtnl/engine';
-export type { Link } from './rtnl/link-decode';
-export type { LinkStats } from './rtnl/link-schema';
-export type { LinkRef } from './rtnl/link-ref';
-export type { Address } from './rtnl/address-decode';
-export type { Route } from './rtnl/route-decode';
-export type { NextHop, RouteMetrics } from './rtnl/route-schema';
-export type { LinkListOptions, LinkGetOptions } from './rtnl/link';
-export type { AddressListOptions } from './rtnl/address';
-export type { RouteListOptions, TableRef } from './rtnl/route';
-export type { NetnsRef } from './netns-ref';
+export { DumpInterruptedError } from './core/engine';
+export type { Link } from './rtnetlink/link/link-decode';
+export type { LinkStats } from './rtnetlink/link/link-schema';
+export type { LinkRef } from './rtnetlink/request/link-ref';
+export type { Address } from './rtnetlink/address/address-decode';
+export type { Route } from './rtnetlink/route/route-decode';
+export type { NextHop, RouteMetrics } from './rtnetlink/route/route-schema';
+export type { LinkListOptions, LinkGetOptions } from './rtnetlink/link/link';
+export type { AddressListOptions } from './rtnetlink/address/address';
+export type { RouteListOptions, TableRef } from './rtnetlink/route/route';
+export type { NetnsRef } from './netns/netns-ref';
 // ── exports added by each area below this line ──
-export type { AddressOptions, AddressDelOptions, AddressFlushOptions, AddressApi, Lifetime } from './rtnl/address';
-export type { AddressFlagName, AddressCacheInfo } from './rtnl/address-schema';
-export type { RouteSpec, RouteType, NextHopSpec, RouteMetricsSpec, RouteGetOptions, RouteApi } from './rtnl/route';
-export type { NeighSpec, NeighState, NeighListOptions, NeighApi } from './rtnl/neigh';
-export type { Neighbour } from './rtnl/neigh-decode';
-export type { NeighCacheInfo } from './rtnl/neigh-schema';
-export type { FdbSpec, FdbState, FdbListOptions, FdbEntry, FdbApi } from './rtnl/fdb';
-export type { RuleSpec, RuleAction, RuleListOptions, RuleApi } from './rtnl/rule';
-export type { Rule } from './rtnl/rule-decode';
-export type { RuleRange } from './rtnl/rule-schema';
-export type { BatchOp, BatchResult, BatchOptions } from './rtnl/batch';
-export type { LinkApi, LinkRequestOptions } from './rtnl/link';
-export { isLinkKind, type LinkInfoMap, type LinkSlaveInfoMap } from './rtnl/link-decode';
+export type { AddressOptions, AddressDelOptions, AddressFlushOptions, AddressApi, Lifetime } from './rtnetlink/address/address';
+export type { AddressFlagName, AddressCacheInfo } from './rtnetlink/address/address-schema';
+export type { RouteSpec, RouteType, NextHopSpec, RouteMetricsSpec, RouteGetOptions, RouteApi } from './rtnetlink/route/route';
+export type { NeighSpec, NeighState, NeighListOptions, NeighApi } from './rtnetlink/neigh/neigh';
+export type { Neighbour } from './rtnetlink/neigh/neigh-decode';
+export type { NeighCacheInfo } from './rtnetlink/neigh/neigh-schema';
+export type { FdbSpec, FdbState, FdbListOptions, FdbEntry, FdbApi } from './rtnetlink/neigh/fdb';
+export type { RuleSpec, RuleAction, RuleListOptions, RuleApi } from './rtnetlink/rule/rule';
+export type { Rule } from './rtnetlink/rule/rule-decode';
+export type { RuleRange } from './rtnetlink/rule/rule-schema';
+export type { BatchOp, BatchResult, BatchOptions } from './rtnetlink/batch';
+export type { LinkApi, LinkRequestOptions } from './rtnetlink/link/link';
+export { isLinkKind, type LinkInfoMap, type LinkSlaveInfoMap } from './rtnetlink/link/link-decode';
 export type {
   LinkAddSpec, LinkChanges, LinkSettings, LinkAddBase, VethPeerOptions, VethAddSpec, BridgeAddSpec, VlanAddSpec,
   MacvlanAddSpec, VxlanAddSpec, GeneveAddSpec, GreAddSpec, IpvlanAddSpec, BondAddSpec, DummyAddSpec, VrfAddSpec,
   OtherAddSpec, BondPortOptions,
-} from './rtnl/link-spec';
+} from './rtnetlink/link/link-spec';
 export type {
   BridgeOptions, BridgeInfo, BridgePortOptions, BridgePortInfo, VlanOptions, VlanInfo, VlanFlags, VlanQosMapping,
   MacvlanOptions, MacvlanInfo, MacvlanMode, MacvlanSourceMacChanges, VxlanOptions, VxlanInfo, GeneveOptions, GeneveInfo,
   GreOptions, GreInfo, IpvlanOptions, IpvlanInfo, BondOptions, BondInfo, BondPortInfo, BondAdInfo, VrfOptions, VrfInfo,
   VrfPortInfo, TunInfo,
-} from './rtnl/link-kinds/index';
+} from './rtnetlink/link/kinds/index';
 export type {
   BridgeVlanApi, BridgeVlanSpec, BridgeVlan, BridgeVlanPort, BridgeVlanListOptions, BridgeVlanRequestOptions,
-} from './rtnl/bridge-vlan';
+} from './rtnetlink/bridge/vlan';
 export * as netns from './netns/netns';
 export type { NetnsHandle, NetnsOpenRef, NetnsSpawnOptions, NetnsError } from './netns/netns';
-export type { NetnsIdApi, NetnsIdOptions } from './rtnl/netns-id';
-export * as sriov from './sriov';
-export { SriovError, type SriovLinkRef } from './sriov';
-export type { VfApi, VfChanges, VfVlanChange, VfListOptions, VfSetOptions } from './rtnl/vf';
-export type { VfInfo, VfVlan, VfStats, VfLinkState } from './rtnl/vf-schema';
-export { monitor, Monitor, type MonitorOptions } from './monitor/monitor';
-export { MonitorView } from './monitor/view';
-export type { MonitorGroup } from './monitor/groups';
+export type { NetnsIdApi, NetnsIdOptions } from './rtnetlink/nsid/nsid';
+export * as sriov from './rtnetlink/link/vf/sriov';
+export { SriovError, type SriovLinkRef } from './rtnetlink/link/vf/sriov';
+export type { VfApi, VfChanges, VfVlanChange, VfListOptions, VfSetOptions } from './rtnetlink/link/vf/vf';
+export type { VfInfo, VfVlan, VfStats, VfLinkState } from './rtnetlink/link/vf/vf-schema';
+export { monitor, Monitor, type MonitorOptions } from './rtnetlink/monitor/monitor';
+export { MonitorView } from './rtnetlink/monitor/view';
+export type { MonitorGroup } from './rtnetlink/monitor/groups';
 export type {
   MonitorEvent, MonitorAction, ObjectEvent, LinkEvent, AddressEvent, RouteEvent, NeighEvent, FdbEvent, RuleEvent,
   NsidEvent, VlanEvent, ResyncEvent,
-} from './monitor/events';
+} from './rtnetlink/monitor/events';
 export { tap, macvtap, Tap, FrameBatch, readVnetHeader, encodeVnetHeader } from './tap';
 export type {
   TapStats, TapKind, PacketInfo, TapOptions, MacvtapOptions, TapStreamOptions, Offload, PumpOptions, CommonTapOptions,

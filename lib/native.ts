@@ -3,7 +3,7 @@
  * build/Release) and gives it its typed shape. Every native call goes through here.
  */
 import path from 'node:path';
-import type { NetlinkNative } from './rtnl/native-netlink';
+import type { NetlinkNative } from './core/native-netlink';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const load: (dir: string) => unknown = require('node-gyp-build');

@@ -1,4 +1,4 @@
-// Compiles lib/ to dist/ (CommonJS + .d.ts) and writes dist/index.mjs, an ES module that
+// Compiles lib/ to dist/ (CommonJS + .d.ts), the demos to dist-demo/, and writes dist/index.mjs, an ES module that
 // re-exports every name of the CommonJS build so `import { open } from 'netlinkjs'` works.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -28,5 +28,9 @@ const body = [
   '',
 ].join('\n');
 writeFileSync(path.join(root, 'dist', 'index.mjs'), body);
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'cli', 'main.js');
 if (existsSync(cli)) chmodSync(cli, 0o755);
+
+// The demos are not library code: they use the package by its name, compiled on their own
+// against dist/'s declarations (a checkout resolves 'netlinkjs' to itself through `exports`).
+execFileSync(process.execPath, [tsc, '-p', path.join(root, 'demo', 'tsconfig.json')], { stdio: 'inherit' });

@@ -2,13 +2,13 @@
  * Text output for the `netlinkjs` command: compact, one object per line, in the spirit of
  * `ip -br` / `ip route`. `--json` bypasses this entirely.
  */
-import type { Link } from '../rtnl/link-decode';
-import type { Address } from '../rtnl/address-decode';
-import type { Route } from '../rtnl/route-decode';
-import type { Neighbour } from '../rtnl/neigh-decode';
-import type { Rule } from '../rtnl/rule-decode';
-import type { FdbEntry } from '../rtnl/fdb';
-import type { BridgeVlanPort } from '../rtnl/bridge-vlan';
+import type { Link } from '../rtnetlink/link/link-decode';
+import type { Address } from '../rtnetlink/address/address-decode';
+import type { Route } from '../rtnetlink/route/route-decode';
+import type { Neighbour } from '../rtnetlink/neigh/neigh-decode';
+import type { Rule } from '../rtnetlink/rule/rule-decode';
+import type { FdbEntry } from '../rtnetlink/neigh/fdb';
+import type { BridgeVlanPort } from '../rtnetlink/bridge/vlan';
 
 /** Pads columns of rows to equal width. */
 export function columns(rows: string[][]): string {

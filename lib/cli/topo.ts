@@ -4,8 +4,8 @@
  * across namespaces too. `--dot` prints the same graph for Graphviz instead.
  */
 import { open as openNetns } from '../netns/handle';
-import { open } from '../rtnl/handle';
-import type { Link } from '../rtnl/link-decode';
+import { open } from '../rtnetlink/handle';
+import type { Link } from '../rtnetlink/link/link-decode';
 
 /** One namespace's links, keyed for peer matching. */
 interface NsLinks {

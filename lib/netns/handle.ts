@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { ValidationError } from '../errors';
-import { toNsTarget, type NetnsFdHolder, type NetnsRef } from '../netns-ref';
+import { toNsTarget, type NetnsFdHolder, type NetnsRef } from './netns-ref';
 import type { MessageWriter } from '../wire/message-writer';
 import { nativeNetns } from './native-netns';
 import { describeTarget, netnsError, targetPath, withContext } from './netns-error';

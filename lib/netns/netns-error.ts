@@ -5,7 +5,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import type { SystemError } from '../errors';
-import { NETNS_RUN_DIR, type NativeNsTarget } from '../netns-ref';
+import { NETNS_RUN_DIR, type NativeNsTarget } from './netns-ref';
 
 /** A failed namespace operation: a {@link SystemError} that also names the file involved. */
 export interface NetnsError extends SystemError {

@@ -8,7 +8,7 @@
  * Exported from the package root as `nl.netns`.
  */
 import { promises as fsp } from 'node:fs';
-import { NETNS_RUN_DIR, validateNetnsName } from '../netns-ref';
+import { NETNS_RUN_DIR, validateNetnsName } from './netns-ref';
 import { nativeNetns } from './native-netns';
 import { netnsError, withContext } from './netns-error';
 

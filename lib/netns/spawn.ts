@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { errnoCode, ValidationError } from '../errors';
 import { packageRoot } from '../native';
-import { toNsTarget, type NetnsRef } from '../netns-ref';
+import { toNsTarget, type NetnsRef } from './netns-ref';
 import { describeTarget, netnsError, type NetnsError } from './netns-error';
 
 /** Options of {@link spawn}: those of child_process.spawn (except `shell`) plus mount isolation. */

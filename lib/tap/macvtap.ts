@@ -13,8 +13,8 @@
  * whoever mounted it).
  */
 import { ValidationError } from '../errors';
-import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns-ref';
-import { validateLinkName } from '../rtnl/link-ref';
+import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns/netns-ref';
+import { validateLinkName } from '../rtnetlink/request/link-ref';
 import { IFF, nativeTap } from './native-tap';
 import { configureOffloads, configureSndbuf, openQueue, openQueues } from './queue-config';
 import { Tap } from './tap-device';

@@ -4,7 +4,7 @@
  * C++; every decision about flags, offloads and names is made in lib/tap.
  */
 import { native } from '../native';
-import type { NativeNsTarget } from '../netns-ref';
+import type { NativeNsTarget } from '../netns/netns-ref';
 
 /** What a RunInNetns open resolves with. */
 export interface NativeOpenResult {

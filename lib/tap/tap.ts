@@ -9,8 +9,8 @@
  * remaining configuration ioctls act on the fd and run on the calling thread.
  */
 import { ValidationError } from '../errors';
-import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns-ref';
-import { validateLinkName } from '../rtnl/link-ref';
+import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns/netns-ref';
+import { validateLinkName } from '../rtnetlink/request/link-ref';
 import { withContext } from '../netns/netns-error';
 import { PACKET_INFO_BYTES } from './frame-batch';
 import { IFF, nativeTap } from './native-tap';

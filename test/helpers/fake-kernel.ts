@@ -3,7 +3,7 @@
  * fake transport that records what the engine sends.
  */
 import { NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_MULTI, align4 } from '../../lib/wire/constants';
-import type { Transport } from '../../lib/rtnl/engine';
+import type { Transport } from '../../lib/core/engine';
 
 /** One message: header + payload, padded. */
 export function nlmsg(type: number, flags: number, seq: number, payload: Buffer = Buffer.alloc(0)): Buffer {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readlinkSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { RTEXT_FILTER_SKIP_STATS } from '../../lib/wire/constants';
+import { RTEXT_FILTER_SKIP_STATS } from '../../lib/rtnetlink/constants';
 import * as nl from '../../lib/index';
 import { NetnsPool, ip, ipnJson, isRoot } from '../helpers/netns';
 

@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors';
 import { forEachAttr } from '../../lib/wire/attributes';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_DELADDR, RTM_NEWADDR } from '../../lib/wire/constants';
-import { prepareAddress } from '../../lib/rtnl/address';
-import { IFA } from '../../lib/rtnl/address-schema';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../lib/wire/constants';
+import { RTM_DELADDR, RTM_NEWADDR } from '../../lib/rtnetlink/constants';
+import { prepareAddress } from '../../lib/rtnetlink/address/address';
+import { IFA } from '../../lib/rtnetlink/address/address-schema';
 
 const ifa = (b: Buffer) => ({ family: b[16], prefixLen: b[17], flags: b[18], scope: b[19], index: b.readUInt32LE(20) });
 function attrs(bytes: Buffer): Map<number, Buffer> {

@@ -5,16 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NetlinkError, ValidationError } from '../../lib/errors';
-import { NLMSG_NOOP, RTM_NEWADDR, RTM_NEWNEIGH, RTM_NEWROUTE } from '../../lib/wire/constants';
-import { RTA } from '../../lib/rtnl/route-schema';
-import { Engine } from '../../lib/rtnl/engine';
-import { LinkIndexResolver } from '../../lib/rtnl/link-ref';
-import { applyChange, prepareBatchOp, runBatch, type BatchOp, type Preparers } from '../../lib/rtnl/batch';
-import { prepareAddress } from '../../lib/rtnl/address';
-import { prepareRoute } from '../../lib/rtnl/route';
-import { prepareNeigh } from '../../lib/rtnl/neigh';
-import { prepareFdb } from '../../lib/rtnl/fdb';
-import { prepareRule } from '../../lib/rtnl/rule';
+import { NLMSG_NOOP } from '../../lib/wire/constants';
+import { RTM_NEWADDR, RTM_NEWNEIGH, RTM_NEWROUTE } from '../../lib/rtnetlink/constants';
+import { RTA } from '../../lib/rtnetlink/route/route-schema';
+import { Engine } from '../../lib/core/engine';
+import { LinkIndexResolver } from '../../lib/rtnetlink/request/link-ref';
+import { applyChange } from '../../lib/rtnetlink/request/prepare';
+import { prepareBatchOp, runBatch, type BatchOp, type Preparers } from '../../lib/rtnetlink/batch';
+import { prepareAddress } from '../../lib/rtnetlink/address/address';
+import { prepareRoute } from '../../lib/rtnetlink/route/route';
+import { prepareNeigh } from '../../lib/rtnetlink/neigh/neigh';
+import { prepareFdb } from '../../lib/rtnetlink/neigh/fdb';
+import { prepareRule } from '../../lib/rtnetlink/rule/rule';
 import { FakeTransport, ack, tick } from '../helpers/fake-kernel';
 
 const preparers: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule };

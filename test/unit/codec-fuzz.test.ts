@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../../lib/errors';
-import { decodeLink } from '../../lib/rtnl/link-decode';
-import { decodeAddress } from '../../lib/rtnl/address-decode';
-import { decodeRoute } from '../../lib/rtnl/route-decode';
-import { Engine } from '../../lib/rtnl/engine';
+import { decodeLink } from '../../lib/rtnetlink/link/link-decode';
+import { decodeAddress } from '../../lib/rtnetlink/address/address-decode';
+import { decodeRoute } from '../../lib/rtnetlink/route/route-decode';
+import { Engine } from '../../lib/core/engine';
 import { FakeTransport, attr, cstr, nlmsg } from '../helpers/fake-kernel';
 
 // Deterministic PRNG so failures reproduce.

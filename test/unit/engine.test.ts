@@ -1,8 +1,9 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { Engine, DumpInterruptedError } from '../../lib/rtnl/engine';
+import { Engine, DumpInterruptedError } from '../../lib/core/engine';
 import { MessageWriter } from '../../lib/wire/message-writer';
-import { NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, RTM_GETLINK, RTM_NEWLINK, RTM_NEWROUTE } from '../../lib/wire/constants';
+import { NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI } from '../../lib/wire/constants';
+import { RTM_GETLINK, RTM_NEWLINK, RTM_NEWROUTE } from '../../lib/rtnetlink/constants';
 import { NetlinkError } from '../../lib/errors';
 import { FakeTransport, ack, done, nlmsg, tick } from '../helpers/fake-kernel';
 

@@ -4,15 +4,16 @@
  * info, bridge ports and bridge VLAN lists.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeLink, isLinkKind } from '../../lib/rtnl/link-decode';
-import { decodeBridgeVlanPort } from '../../lib/rtnl/bridge-vlan';
-import { linkKindCodec } from '../../lib/rtnl/link-kinds/registry';
-import '../../lib/rtnl/link-kinds/index';
-import { RequestBuilder } from '../../lib/rtnl/link-spec';
-import { IFLA, IFLA_INFO } from '../../lib/rtnl/link-schema';
-import { AF_BRIDGE, NLMSG_HDRLEN, RTM_NEWLINK } from '../../lib/wire/constants';
+import { decodeLink, isLinkKind } from '../../lib/rtnetlink/link/link-decode';
+import { decodeBridgeVlanPort } from '../../lib/rtnetlink/bridge/vlan';
+import { linkKindCodec } from '../../lib/rtnetlink/link/kinds/registry';
+import '../../lib/rtnetlink/link/kinds/index';
+import { RequestBuilder } from '../../lib/rtnetlink/link/link-spec';
+import { IFLA, IFLA_INFO } from '../../lib/rtnetlink/link/link-schema';
+import { AF_BRIDGE, NLMSG_HDRLEN } from '../../lib/wire/constants';
+import { RTM_NEWLINK } from '../../lib/rtnetlink/constants';
 import { MessageWriter } from '../../lib/wire/message-writer';
-import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../../lib/wire/structs';
+import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../../lib/rtnetlink/structs';
 
 /** Encodes options with a kind's codec and returns the IFLA_INFO_DATA payload. */
 function encode(kind: string, opts: Record<string, unknown>, op: 'add' | 'set' = 'add'): Buffer {

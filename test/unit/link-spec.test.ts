@@ -5,15 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors';
-import { Engine } from '../../lib/rtnl/engine';
-import { LinkApi } from '../../lib/rtnl/link';
-import { BridgeVlanApi } from '../../lib/rtnl/bridge-vlan';
-import { planAdd, planSet, type LinkAddSpec, type LinkChanges } from '../../lib/rtnl/link-spec';
-import { IFLA, IFLA_INFO } from '../../lib/rtnl/link-schema';
+import { Engine } from '../../lib/core/engine';
+import { LinkApi } from '../../lib/rtnetlink/link/link';
+import { BridgeVlanApi } from '../../lib/rtnetlink/bridge/vlan';
+import { planAdd, planSet, type LinkAddSpec, type LinkChanges } from '../../lib/rtnetlink/link/link-spec';
+import { IFLA, IFLA_INFO } from '../../lib/rtnetlink/link/link-schema';
 import { forEachAttr } from '../../lib/wire/attributes';
-import { AF_BRIDGE, NLM_F_ACK, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../lib/wire/constants';
+import { AF_BRIDGE, NLM_F_ACK, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL } from '../../lib/wire/constants';
+import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../lib/rtnetlink/constants';
 import { MessageWriter } from '../../lib/wire/message-writer';
-import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../../lib/wire/structs';
+import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../../lib/rtnetlink/structs';
 import { FakeTransport, ack, tick } from '../helpers/fake-kernel';
 
 /** A TLV tree: attribute type → payload (last wins), for reading built messages. */

@@ -5,28 +5,26 @@
  * what arrived while listing), flow control of `for await`, and close/error handling.
  */
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../lib/rtnl/engine';
-import { decodeLink } from '../../lib/rtnl/link-decode';
-import { decodeBridgeVlanPort } from '../../lib/rtnl/bridge-vlan';
-import { decodeRoute, type Route } from '../../lib/rtnl/route-decode';
-import { IFLA } from '../../lib/rtnl/link-schema';
-import { RTA } from '../../lib/rtnl/route-schema';
-import { IFA } from '../../lib/rtnl/address-schema';
-import { NDA } from '../../lib/rtnl/neigh-schema';
-import { Monitor, monitor, type MonitorDeps, type MonitorSocket } from '../../lib/monitor/monitor';
-import { channelOf, channelsOf, multicastGroups } from '../../lib/monitor/groups';
-import type { MonitorEvent } from '../../lib/monitor/events';
-import type { ListSource } from '../../lib/monitor/event-kinds';
+import { Engine } from '../../lib/core/engine';
+import { decodeLink } from '../../lib/rtnetlink/link/link-decode';
+import { decodeBridgeVlanPort } from '../../lib/rtnetlink/bridge/vlan';
+import { decodeRoute, type Route } from '../../lib/rtnetlink/route/route-decode';
+import { IFLA } from '../../lib/rtnetlink/link/link-schema';
+import { RTA } from '../../lib/rtnetlink/route/route-schema';
+import { IFA } from '../../lib/rtnetlink/address/address-schema';
+import { NDA } from '../../lib/rtnetlink/neigh/neigh-schema';
+import { Monitor, monitor, type MonitorDeps, type MonitorSocket } from '../../lib/rtnetlink/monitor/monitor';
+import { channelOf, channelsOf, multicastGroups } from '../../lib/rtnetlink/monitor/groups';
+import type { MonitorEvent } from '../../lib/rtnetlink/monitor/events';
+import type { ListSource } from '../../lib/rtnetlink/monitor/event-kinds';
 import { ValidationError, type SystemError } from '../../lib/errors';
 import { MessageWriter } from '../../lib/wire/message-writer';
-import {
-  AF_BRIDGE, AF_INET, AF_INET6, AF_UNSPEC, NETLINK_LISTEN_ALL_NSID, NLM_F_REPLACE, RTNLGRP, SOL_NETLINK,
-  RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWNSID, RTM_NEWROUTE,
-} from '../../lib/wire/constants';
+import { AF_BRIDGE, AF_INET, AF_INET6, AF_UNSPEC, NETLINK_LISTEN_ALL_NSID, NLM_F_REPLACE, SOL_NETLINK } from '../../lib/wire/constants';
+import { RTNLGRP, RTM_DELLINK, RTM_DELROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWNSID, RTM_NEWROUTE } from '../../lib/rtnetlink/constants';
 import {
   IFADDRMSG_SIZE, IFINFOMSG_SIZE, NDMSG_SIZE, RTGENMSG_SIZE, RTMSG_SIZE,
   writeIfAddrMsg, writeIfInfoMsg, writeNdMsg, writeRtGenMsg, writeRtMsg,
-} from '../../lib/wire/structs';
+} from '../../lib/rtnetlink/structs';
 
 // ── notifications, as the kernel sends them (seq 0) ────────────────────────────────────────
 /** A notification: MessageWriter marks requests, the kernel's carry no NLM_F_REQUEST. */

@@ -6,12 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { ParseError, ValidationError } from '../../lib/errors';
 import { forEachAttr } from '../../lib/wire/attributes';
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_DELNEIGH, RTM_NEWNEIGH } from '../../lib/wire/constants';
-import { prepareNeigh } from '../../lib/rtnl/neigh';
-import { decodeNeighbour } from '../../lib/rtnl/neigh-decode';
-import { decodeFdb, prepareFdb } from '../../lib/rtnl/fdb';
-import { decodeRule } from '../../lib/rtnl/rule-decode';
-import { NDA } from '../../lib/rtnl/neigh-schema';
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../lib/wire/constants';
+import { RTM_DELNEIGH, RTM_NEWNEIGH } from '../../lib/rtnetlink/constants';
+import { prepareNeigh } from '../../lib/rtnetlink/neigh/neigh';
+import { decodeNeighbour } from '../../lib/rtnetlink/neigh/neigh-decode';
+import { decodeFdb, prepareFdb } from '../../lib/rtnetlink/neigh/fdb';
+import { decodeRule } from '../../lib/rtnetlink/rule/rule-decode';
+import { NDA } from '../../lib/rtnetlink/neigh/neigh-schema';
 import { attr, nlmsg } from '../helpers/fake-kernel';
 
 const ndmsg = (b: Buffer) => ({ family: b[16], index: b.readInt32LE(20), state: b.readUInt16LE(24), flags: b[26], type: b[27] });

@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors';
 import { forEachAttr } from '../../lib/wire/attributes';
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTM_DELROUTE, RTM_NEWROUTE } from '../../lib/wire/constants';
-import { prepareRoute } from '../../lib/rtnl/route';
-import { decodeRoute } from '../../lib/rtnl/route-decode';
-import { RTA } from '../../lib/rtnl/route-schema';
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../lib/wire/constants';
+import { RTM_DELROUTE, RTM_NEWROUTE } from '../../lib/rtnetlink/constants';
+import { prepareRoute } from '../../lib/rtnetlink/route/route';
+import { decodeRoute } from '../../lib/rtnetlink/route/route-decode';
+import { RTA } from '../../lib/rtnetlink/route/route-schema';
 import { attr, nlmsg } from '../helpers/fake-kernel';
 
 /** Top-level attributes of a built route message: type → payload. */

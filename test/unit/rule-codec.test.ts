@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors';
 import { forEachAttr } from '../../lib/wire/attributes';
-import { RTM_DELRULE, RTM_NEWRULE } from '../../lib/wire/constants';
-import { prepareRule } from '../../lib/rtnl/rule';
-import { decodeRule } from '../../lib/rtnl/rule-decode';
-import { FRA } from '../../lib/rtnl/rule-schema';
+import { RTM_DELRULE, RTM_NEWRULE } from '../../lib/rtnetlink/constants';
+import { prepareRule } from '../../lib/rtnetlink/rule/rule';
+import { decodeRule } from '../../lib/rtnetlink/rule/rule-decode';
+import { FRA } from '../../lib/rtnetlink/rule/rule-schema';
 import { attr, cstr, nlmsg } from '../helpers/fake-kernel';
 
 const hdr = (b: Buffer) => ({ family: b[16], dstLen: b[17], srcLen: b[18], tos: b[19], table: b[20], action: b[23], flags: b.readUInt32LE(24) });

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ParseError, ValidationError } from '../../lib/errors';
-import { Engine } from '../../lib/rtnl/engine';
-import { IFLA } from '../../lib/rtnl/link-schema';
-import { decodeLinkWithVfs } from '../../lib/rtnl/link-decode';
-import { VfApi } from '../../lib/rtnl/vf';
-import { IFLA_VF, IFLA_VF_INFO, IFLA_VF_STATS, IFLA_VF_VLAN_INFO, decodeVfInfoList, locateVfInfoList } from '../../lib/rtnl/vf-schema';
+import { Engine } from '../../lib/core/engine';
+import { IFLA } from '../../lib/rtnetlink/link/link-schema';
+import { decodeLinkWithVfs } from '../../lib/rtnetlink/link/link-decode';
+import { VfApi } from '../../lib/rtnetlink/link/vf/vf';
+import { IFLA_VF, IFLA_VF_INFO, IFLA_VF_STATS, IFLA_VF_VLAN_INFO, decodeVfInfoList, locateVfInfoList } from '../../lib/rtnetlink/link/vf/vf-schema';
 import { forEachAttr } from '../../lib/wire/attributes';
-import { RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../lib/wire/constants';
+import { RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../lib/rtnetlink/constants';
 import { FakeTransport, ack, attr, cstr, nlmsg, tick } from '../helpers/fake-kernel';
 
 // ── fixtures: the kernel's layout ────────────────────────────────────────────────────────

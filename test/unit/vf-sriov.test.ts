@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors';
-import * as sriov from '../../lib/sriov';
+import * as sriov from '../../lib/rtnetlink/link/vf/sriov';
 
 let root: string;
 let opts: sriov.SriovOptions;

@@ -14,10 +14,10 @@ import * as fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 // Module paths rather than the package root keep this file independent of unrelated areas.
 import { ValidationError } from '../../lib/errors';
-import { open, type Rtnl } from '../../lib/rtnl/handle';
-import { decodeVfInfoList, type VfInfo } from '../../lib/rtnl/vf-schema';
-import * as sriov from '../../lib/sriov';
-import { RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF } from '../../lib/wire/constants';
+import { open, type Rtnl } from '../../lib/rtnetlink/handle';
+import { decodeVfInfoList, type VfInfo } from '../../lib/rtnetlink/link/vf/vf-schema';
+import * as sriov from '../../lib/rtnetlink/link/vf/sriov';
+import { RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF } from '../../lib/rtnetlink/constants';
 import { describeRequires } from '../helpers/requires';
 
 const BUS = '/sys/bus/netdevsim';

@@ -1,0 +1,99 @@
+/**
+ * An rtnetlink handle: one socket, one engine, and the object APIs on top.
+ * `const rt = await nl.open()`; `rt.close()` (or `await using rt = await nl.open()`).
+ */
+import type { Engine } from '../core/engine';
+import type { SocketOptions } from '../core/socket';
+import { openRtnlSocket } from './socket';
+import { LinkApi } from './link/link';
+import { BridgeVlanApi } from './bridge/vlan';
+import { AddressApi, prepareAddress } from './address/address';
+import { RouteApi, prepareRoute } from './route/route';
+import { NeighApi, prepareNeigh } from './neigh/neigh';
+import { FdbApi, prepareFdb } from './neigh/fdb';
+import { RuleApi, prepareRule } from './rule/rule';
+import { prepareBatchOp, runBatch, type BatchOp, type BatchOptions, type BatchResult, type Preparers } from './batch';
+import { NetnsIdApi } from './nsid/nsid';
+import { VfApi } from './link/vf/vf';
+
+const PREPARERS: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule };
+
+/** Options of `nl.open()`. */
+export interface OpenOptions extends SocketOptions {}
+
+/** A handle on rtnetlink in one network namespace. */
+export class Rtnl {
+  /** Links: list, get, add, set, del. */
+  readonly link: LinkApi;
+  /** Bridge VLAN filtering: `rt.bridge.vlan.add/del/list`. */
+  readonly bridge: { readonly vlan: BridgeVlanApi };
+  /** Interface addresses. */
+  readonly address: AddressApi;
+  /** Routes. */
+  readonly route: RouteApi;
+  /** ARP/NDP neighbour entries. */
+  readonly neigh: NeighApi;
+  /** Bridge and VXLAN forwarding database entries. */
+  readonly fdb: FdbApi;
+  /** Policy routing rules. */
+  readonly rule: RuleApi;
+  /** Namespace ids (nsids) as seen from this handle's namespace. */
+  readonly netns: NetnsIdApi;
+  /** SR-IOV virtual functions of a PF link. */
+  readonly vf: VfApi;
+  /** The netlink port id the kernel assigned to this handle's socket. */
+  readonly portId: number;
+
+  /** @internal use `nl.open()` */
+  constructor(readonly engine: Engine, portId: number) {
+    this.portId = portId;
+    this.link = new LinkApi(engine);
+    this.bridge = { vlan: new BridgeVlanApi(engine, this.link) };
+    this.address = new AddressApi(engine, this.link.resolver);
+    this.route = new RouteApi(engine, this.link);
+    this.neigh = new NeighApi(engine, this.link);
+    this.fdb = new FdbApi(engine, this.link);
+    this.rule = new RuleApi(engine, this.link.resolver);
+    this.netns = new NetnsIdApi(engine);
+    this.vf = new VfApi(engine);
+  }
+
+  /**
+   * Applies many address/route/neigh/fdb/rule changes as one pipelined burst and reports each
+   * op's outcome in order (a failed op does not stop the others; invalid ones are not sent).
+   * Equivalent to: ip -batch FILE / bridge -batch FILE (with -force)
+   */
+  batch<Op extends BatchOp>(ops: readonly Op[], opts: BatchOptions = {}): Promise<BatchResult<Op>[]> {
+    return runBatch(this.engine, this.link.resolver, ops, (op, i) => prepareBatchOp(PREPARERS, op, i), opts);
+  }
+
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.engine.isClosed;
+  }
+
+  /** Closes the socket; outstanding requests reject. Safe to call twice. */
+  close(): void {
+    this.engine.close();
+  }
+
+  /** `await using rt = await nl.open()` closes it at scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** `using rt = …` (synchronous disposal) closes it too. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Opens an rtnetlink handle in the current namespace, or in another one with
+ * `{ netns: 'name' | '/path' | fd | handle }` or `{ netnsPid }`. The socket is opened on a
+ * short-lived thread that joined that namespace; Node's own threads never move.
+ */
+export async function open(opts: OpenOptions = {}): Promise<Rtnl> {
+  const { engine, portId } = await openRtnlSocket(opts);
+  return new Rtnl(engine, portId);
+}

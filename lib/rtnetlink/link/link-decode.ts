@@ -1,0 +1,192 @@
+/**
+ * RTM_NEWLINK/RTM_DELLINK → Link. One decoder serves list, get, add (echo) and monitor events.
+ */
+import { ParseError } from '../../errors';
+import { decodeVfInfoList, locateVfInfoList, type VfInfo } from './vf/vf-schema';
+import { decodeAttrs, type RawAttribute } from '../../wire/attributes';
+import { AF_BRIDGE, NLMSG_HDRLEN } from '../../wire/constants';
+import { IFINFOMSG_SIZE, readIfInfoMsg } from '../structs';
+import { linkSchema, type LinkStats } from './link-schema';
+import { linkKindCodec } from './kinds/registry';
+import { decodeBridgePort } from './kinds/index';
+import type {
+  BondInfo, BondPortInfo, BridgeInfo, BridgePortInfo, GeneveInfo, GreInfo, IpvlanInfo, MacvlanInfo,
+  TunInfo, VlanInfo, VrfInfo, VrfPortInfo, VxlanInfo,
+} from './kinds/index';
+import { IFF, linkFlagNames, linkTypes } from '../request/names';
+
+/** `link.info` types by kind; see {@link isLinkKind} for typed access. */
+export interface LinkInfoMap {
+  bridge: BridgeInfo;
+  vlan: VlanInfo;
+  macvlan: MacvlanInfo;
+  macvtap: MacvlanInfo;
+  vxlan: VxlanInfo;
+  geneve: GeneveInfo;
+  gre: GreInfo;
+  gretap: GreInfo;
+  ip6gre: GreInfo;
+  ip6gretap: GreInfo;
+  ipvlan: IpvlanInfo;
+  ipvtap: IpvlanInfo;
+  bond: BondInfo;
+  vrf: VrfInfo;
+  tun: TunInfo;
+}
+
+/** `link.slaveInfo` types by the master's kind (bridge ports use `link.bridgePort`). */
+export interface LinkSlaveInfoMap {
+  bond: BondPortInfo;
+  vrf: VrfPortInfo;
+}
+
+/** A network interface as the kernel describes it. */
+export interface Link {
+  index: number;
+  name: string;
+  /** IFLA_INFO_KIND ('veth', 'bridge', …); absent for plain devices (lo, physical NICs). */
+  kind?: string;
+  /** Kind of the master this link is a port of ('bridge', 'bond'), when enslaved. */
+  slaveKind?: string;
+  address?: string;
+  broadcast?: string;
+  permAddress?: string;
+  mtu: number;
+  minMtu?: number;
+  maxMtu?: number;
+  /** Flag names as `ip -j link` prints them ('BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP' …). */
+  flags: string[];
+  /** ifi_flags as a number. */
+  rawFlags: number;
+  /** IFF_UP is set (administratively up). */
+  up: boolean;
+  /** RFC 2863 operational state ('UP', 'DOWN', 'UNKNOWN', 'LOWERLAYERDOWN' …). */
+  operstate: string;
+  linkMode?: string;
+  /** ARPHRD link type name ('ether', 'loopback', 'none' …). */
+  linkType: string;
+  /** ifindex of the master (bridge, bond, vrf). */
+  master?: number;
+  /** ifindex of the parent/lower link (vlan, macvlan, veth peer …), in `linkNetnsId`'s namespace when set. */
+  link?: number;
+  /** Namespace id (as this namespace knows it) where `link` lives. */
+  linkNetnsId?: number;
+  txqlen?: number;
+  alias?: string;
+  group?: number;
+  promiscuity?: number;
+  numTxQueues?: number;
+  numRxQueues?: number;
+  carrier?: boolean;
+  carrierChanges?: number;
+  qdisc?: string;
+  altNames?: string[];
+  gsoMaxSize?: number;
+  gsoMaxSegs?: number;
+  protoDown?: boolean;
+  parentDevName?: string;
+  parentDevBusName?: string;
+  numVfs?: number;
+  /** SR-IOV VFs, when VF info was asked for (extMask RTEXT_FILTER_VF); see rt.vf.list(). */
+  vfs?: VfInfo[];
+  stats?: LinkStats;
+  /**
+   * Per-kind settings decoded from IFLA_INFO_DATA; the shape per kind is in
+   * {@link LinkInfoMap} (narrow with {@link isLinkKind}). Kinds without a codec: `{ raw }`.
+   */
+  info?: Record<string, any>;
+  /** Settings of this link as a bridge port (IFLA_INFO_SLAVE_DATA of a bridge, or IFLA_PROTINFO). */
+  bridgePort?: BridgePortInfo;
+  /** Per-port settings decoded from IFLA_INFO_SLAVE_DATA of other masters (bond, vrf). */
+  slaveInfo?: Record<string, any>;
+  /** Attributes this version doesn't decode, kept as bytes. */
+  unknown?: RawAttribute[];
+  [extra: string]: unknown;
+}
+
+/**
+ * Decodes a kind's nest; without a codec, or when the nest is malformed, keeps it as bytes so
+ * one odd device never drops the whole link from a dump.
+ */
+function tolerant(data: Buffer, decode: ((b: Buffer, o: number, l: number) => object) | undefined): Record<string, any> {
+  if (decode) {
+    try {
+      return decode(data, 0, data.length);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+    }
+  }
+  return { raw: Buffer.from(data) };
+}
+
+/**
+ * Decodes one link message (header at `off`, `len` bytes) of a request without
+ * RTEXT_FILTER_VF, or a notification: neither carries IFLA_VFINFO_LIST.
+ */
+export function decodeLink(buf: Buffer, off: number, len: number): Link {
+  return decodeLinkMessage(buf, off, len, false);
+}
+
+/** Decodes one link message of a request with RTEXT_FILTER_VF, VF list (`vfs`) included. */
+export function decodeLinkWithVfs(buf: Buffer, off: number, len: number): Link {
+  return decodeLinkMessage(buf, off, len, true);
+}
+
+function decodeLinkMessage(buf: Buffer, off: number, len: number, vfLists: boolean): Link {
+  const hdr = readIfInfoMsg(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
+  const attrs = off + NLMSG_HDRLEN + IFINFOMSG_SIZE;
+  const end = off + len;
+  // Past ~220 VFs the kernel's IFLA_VFINFO_LIST outgrows its 16-bit length (it wraps), so the
+  // list is located by counting its entries and the attributes either side decoded apart.
+  // That walk is only worth it where the list can be: replies to requests that asked for it.
+  const vfList = vfLists ? locateVfInfoList(buf, attrs, end) : undefined;
+  const raw: any = decodeAttrs(linkSchema, buf, attrs, vfList ? vfList.start : end, {
+    index: hdr.index,
+    name: '',
+    mtu: 0,
+    flags: linkFlagNames(hdr.flags),
+    rawFlags: hdr.flags,
+    up: (hdr.flags & IFF.UP) !== 0,
+    operstate: 'UNKNOWN',
+    linkType: linkTypes.name(hdr.type),
+  });
+  if (vfList) {
+    decodeAttrs(linkSchema, buf, vfList.next, end, raw);
+    raw.vfs = decodeVfInfoList(buf, vfList.payload, vfList.len, hdr.type);
+  }
+  const info = raw.linkinfo;
+  if (info) {
+    delete raw.linkinfo;
+    if (info.kind) raw.kind = info.kind;
+    if (info.slaveKind) raw.slaveKind = info.slaveKind;
+    const codec = info.kind ? linkKindCodec(info.kind) : undefined;
+    if (info.data) raw.info = tolerant(info.data, codec?.decodeData);
+    const slaveCodec = info.slaveKind ? linkKindCodec(info.slaveKind) : undefined;
+    if (info.slaveData) {
+      const decoded = tolerant(info.slaveData, slaveCodec?.decodeSlaveData);
+      if (info.slaveKind === 'bridge') raw.bridgePort = decoded;
+      else raw.slaveInfo = decoded;
+    }
+  }
+  if (raw.protinfo && hdr.family === AF_BRIDGE) {
+    // AF_BRIDGE dumps (`bridge link`) carry the port settings in IFLA_PROTINFO instead.
+    const p: Buffer = raw.protinfo;
+    raw.bridgePort ??= tolerant(p, decodeBridgePort);
+    delete raw.protinfo;
+  } else if (raw.protinfo) {
+    raw.protinfo = Buffer.from(raw.protinfo);
+  }
+  if (raw.propList) {
+    if (raw.propList.altNames) raw.altNames = raw.propList.altNames;
+    delete raw.propList;
+  }
+  return raw as Link;
+}
+
+/**
+ * Narrows a link to one kind so `link.info` is typed:
+ * `if (isLinkKind(l, 'vlan')) console.log(l.info?.id)`.
+ */
+export function isLinkKind<K extends keyof LinkInfoMap>(link: Link, kind: K): link is Link & { kind: K; info?: LinkInfoMap[K] } {
+  return link.kind === kind;
+}

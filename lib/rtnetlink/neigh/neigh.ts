@@ -1,0 +1,190 @@
+/**
+ * rt.neigh: the ARP (IPv4) and NDP (IPv6) neighbour tables, including proxy entries.
+ */
+import { ValidationError } from '../../errors';
+import { familyNumber, parseIp, parseLladdr, type FamilyName } from '../../wire/address';
+import { AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../wire/constants';
+import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../constants';
+import { MessageWriter, type AttrTable } from '../../wire/message-writer';
+import { NDMSG_SIZE, writeNdMsg } from '../structs';
+import { applyChange, linkIndex, specObject, type LinkField, type PreparedRequest } from '../request/prepare';
+import type { Engine } from '../../core/engine';
+import type { LinkApi } from '../link/link';
+import type { LinkRef } from '../request/link-ref';
+import { routeProtocols } from '../request/names';
+import { decodeNeighbour, type Neighbour } from './neigh-decode';
+import {
+  NDA, NTF_EXT_LEARNED, NTF_EXT_MANAGED, NTF_PROXY, NTF_ROUTER, NTF_USE, NUD, NUD_PERMANENT,
+} from './neigh-schema';
+
+/** NUD state names a caller may set. */
+export type NeighState = 'permanent' | 'noarp' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'incomplete' | 'none';
+
+/** A neighbour entry to add, replace, change or delete (names as `ip neigh add`). */
+export interface NeighSpec {
+  /** The link (`dev`). */
+  dev: LinkRef;
+  /** The neighbour's IP address (IPv4 → ARP, IPv6 → NDP). */
+  address: string;
+  /** Its link-layer address (`lladdr`); not for proxy entries. */
+  lladdr?: string;
+  /** NUD state (`nud`); default 'permanent'. An array ORs several. */
+  state?: NeighState | NeighState[];
+  /** A proxy ARP/NDP entry (`proxy`): answer for this address on `dev`. */
+  proxy?: boolean;
+  /** The neighbour is a router (`router`, IPv6). */
+  router?: boolean;
+  /** Learned by something outside the kernel (`extern_learn`); not aged out. */
+  externLearn?: boolean;
+  /** Kernel keeps the entry resolved (`managed`). */
+  managed?: boolean;
+  /** Mark as in use (`use`), e.g. to refresh its reachability. */
+  use?: boolean;
+  /** Protocol that installed it (`protocol`): a name from rt_protos ('static', 'babel' …) or 0–255. */
+  protocol?: string | number;
+  signal?: AbortSignal;
+}
+
+/** Options of `rt.neigh.list()`. */
+export interface NeighListOptions {
+  /** Only this link's entries (filtered in the kernel). */
+  dev?: LinkRef;
+  /** Only entries on ports of this master (filtered in the kernel). */
+  master?: LinkRef;
+  /** Family; default both IPv4 and IPv6. */
+  family?: FamilyName;
+  /** List proxy entries instead (`ip neigh show proxy`). */
+  proxy?: boolean;
+  /** Resolve `dev` names (one extra link dump). Default true. */
+  names?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What a neighbour change does (`ip neigh add|replace|change|del`). */
+export type NeighChange = 'add' | 'replace' | 'change' | 'del';
+
+const CHANGE_FLAGS: Record<NeighChange, number> = {
+  add: NLM_F_CREATE | NLM_F_EXCL,
+  replace: NLM_F_CREATE | NLM_F_REPLACE,
+  change: NLM_F_REPLACE,
+  del: 0,
+};
+
+const NUD_BY_NAME = new Map<string, number>([...NUD.map(([b, n]): [string, number] => [n, b]), ['none', 0]]);
+
+/** NUD state name(s) → bits. */
+export function nudState(v: unknown, field: string): number {
+  const names = Array.isArray(v) ? v : [v];
+  let bits = 0;
+  for (const n of names) {
+    const b = NUD_BY_NAME.get(n as string);
+    if (b === undefined) throw new ValidationError(field, `unknown state ${JSON.stringify(n)} (known: ${[...NUD_BY_NAME.keys()].join(', ')})`);
+    bits |= b;
+  }
+  return bits;
+}
+
+const NEIGH_OPERATIONS: Record<NeighChange, string> = { add: 'neigh.add', replace: 'neigh.replace', change: 'neigh.change', del: 'neigh.del' };
+
+const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWNEIGH ? decodeNeighbour(buf, off, len) : undefined);
+
+/** Top-level NDA_* types → the NeighSpec field that sets them (to name extack offsets). */
+const NEIGH_ATTRS: AttrTable = {
+  headerSize: NDMSG_SIZE,
+  fields: { [NDA.DST]: 'address', [NDA.LLADDR]: 'lladdr', [NDA.FLAGS_EXT]: 'managed', [NDA.PROTOCOL]: 'protocol' },
+};
+
+/** Validates a neighbour change; nothing is sent. Used by add/replace/change/del and rt.batch(). */
+export function prepareNeigh(change: NeighChange, spec: NeighSpec): PreparedRequest {
+  specObject(spec, 'neigh');
+  if (spec.dev === undefined) throw new ValidationError('dev', 'a neighbour entry needs a link');
+  const addr = parseIp(spec.address, 'address');
+  const lladdr = spec.lladdr !== undefined ? parseLladdr(spec.lladdr, 'lladdr') : undefined;
+  if (lladdr && spec.proxy) throw new ValidationError('lladdr', 'proxy entries have no link-layer address');
+  const state = change === 'del' ? 0 : spec.state !== undefined ? nudState(spec.state, 'state') : NUD_PERMANENT;
+  let flags = 0;
+  if (spec.proxy) flags |= NTF_PROXY;
+  if (spec.router) flags |= NTF_ROUTER;
+  if (spec.externLearn) flags |= NTF_EXT_LEARNED;
+  if (spec.use) flags |= NTF_USE;
+  const protocol = spec.protocol !== undefined ? routeProtocols.number(spec.protocol, 'protocol') : undefined;
+  const links: LinkField[] = [];
+  const w = new MessageWriter(change === 'del' ? RTM_DELNEIGH : RTM_NEWNEIGH, CHANGE_FLAGS[change], 64);
+  const index = linkIndex(links, 'dev', spec.dev, w.offset + 4);
+  w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family: addr.family, index, state, flags }));
+  w.bytes(NDA.DST, addr.bytes);
+  if (lladdr) w.bytes(NDA.LLADDR, lladdr);
+  if (spec.managed && change !== 'del') w.u32(NDA.FLAGS_EXT, NTF_EXT_MANAGED);
+  if (protocol !== undefined) w.u8(NDA.PROTOCOL, protocol);
+  return { operation: NEIGH_OPERATIONS[change], msg: w.finish(NEIGH_ATTRS), links };
+}
+
+/** Neighbour operations of one rtnetlink handle. */
+export class NeighApi {
+  constructor(protected readonly engine: Engine, protected readonly links: LinkApi) {}
+
+  /**
+   * Adds a neighbour entry; EEXIST if there is one.
+   * Equivalent to: ip neigh add ADDR [lladdr L] dev D [nud STATE] [router] [extern_learn] [proxy]
+   */
+  add(spec: NeighSpec): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'add', spec, spec?.signal);
+  }
+
+  /**
+   * Adds a neighbour entry or overwrites the existing one.
+   * Equivalent to: ip neigh replace ADDR lladdr L dev D [nud STATE] …
+   */
+  replace(spec: NeighSpec): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'replace', spec, spec?.signal);
+  }
+
+  /**
+   * Changes an existing neighbour entry; ENOENT if there is none.
+   * Equivalent to: ip neigh change ADDR lladdr L dev D [nud STATE] …
+   */
+  change(spec: NeighSpec): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'change', spec, spec?.signal);
+  }
+
+  /**
+   * Deletes a neighbour (or, with `proxy`, a proxy) entry.
+   * Equivalent to: ip neigh del ADDR dev D [proxy]
+   */
+  del(spec: Pick<NeighSpec, 'dev' | 'address' | 'proxy' | 'signal'>): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'del', spec, spec?.signal);
+  }
+
+  /**
+   * Lists neighbour entries of every state, filtered in the kernel by link and master.
+   * Equivalent to: ip [-4|-6] neigh show nud all [dev D] [master M] [proxy]
+   */
+  async list(opts: NeighListOptions = {}): Promise<Neighbour[]> {
+    specObject(opts, 'options');
+    const families = opts.family !== undefined ? [familyNumber(opts.family)!] : [AF_INET, AF_INET6];
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    const names = opts.names !== false ? this.links.names(signal) : undefined;
+    // Keep the link dump from rejecting unobserved while the lookups and neighbour dumps run.
+    names?.catch(() => {});
+    const [ifindex, master] = await Promise.all([
+      opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
+      opts.master !== undefined ? this.links.resolver.resolve(opts.master, 'master') : undefined,
+    ]);
+    const dumps = await Promise.all(families.map((family) => {
+      const w = new MessageWriter(RTM_GETNEIGH, NLM_F_DUMP);
+      w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family, flags: opts.proxy ? NTF_PROXY : 0 }));
+      if (ifindex !== undefined) w.u32(NDA.IFINDEX, ifindex, 'dev');
+      if (master !== undefined) w.u32(NDA.MASTER, master, 'master');
+      return this.engine.request(w.finish(), { operation: 'neigh.list', dump: true, decode, ...signal });
+    }));
+    const out = dumps.flat();
+    if (names) {
+      const byIndex = await names;
+      for (const n of out) {
+        const name = byIndex.get(n.index);
+        if (name !== undefined) n.dev = name;
+      }
+    }
+    return out;
+  }
+}
