@@ -97,6 +97,19 @@ export class ParseError extends Error {
   }
 }
 
+/**
+ * A call on a handle (rtnetlink, nftables, conntrack, genl …) that was closed, before or while
+ * the call waited. `code` is 'ERR_HANDLE_CLOSED'.
+ */
+export class HandleClosedError extends Error {
+  readonly code = 'ERR_HANDLE_CLOSED';
+
+  constructor(message = 'the netlink handle is closed') {
+    super(message);
+    this.name = 'HandleClosedError';
+  }
+}
+
 /** A syscall in the native layer failed (socket, bind, setns, open …). */
 export interface SystemError extends Error {
   errno: number;

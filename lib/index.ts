@@ -8,7 +8,7 @@
  * Names are listed explicitly (no `export *`) so the ES module wrapper can re-export them.
  */
 export { open, Rtnl, type OpenOptions } from './rtnetlink/handle';
-export { NetlinkError, ValidationError, ParseError, errnoCode, type SystemError } from './errors';
+export { NetlinkError, ValidationError, ParseError, HandleClosedError, errnoCode, type SystemError } from './errors';
 export { DumpInterruptedError } from './core/engine';
 export type { Link } from './rtnetlink/link/link-decode';
 export type { LinkStats } from './rtnetlink/link/link-schema';
@@ -49,7 +49,9 @@ export type {
   BridgeVlanApi, BridgeVlanSpec, BridgeVlan, BridgeVlanPort, BridgeVlanListOptions, BridgeVlanRequestOptions,
 } from './rtnetlink/bridge/vlan';
 export * as netns from './netns/netns';
-export type { NetnsHandle, NetnsOpenRef, NetnsSpawnOptions, NetnsError } from './netns/netns';
+export { NetnsError } from './netns/netns-error';
+export type { NetnsHandle, NetnsOpenRef, NetnsSpawnOptions } from './netns/netns';
+export type { CallOptions } from './core/options';
 export type { NetnsIdApi, NetnsIdOptions } from './rtnetlink/nsid/nsid';
 export * as sriov from './rtnetlink/link/vf/sriov';
 export { SriovError, type SriovLinkRef } from './rtnetlink/link/vf/sriov';

@@ -69,7 +69,7 @@ const commands: Record<string, { run: Command; text: (data: any, rt: Rtnl) => Pr
   addr: {
     run: (rt, cli, args) => {
       const dev = option(args, 'dev');
-      return rt.address.list({ ...(dev ? { link: dev } : {}), ...(cli.family ? { family: cli.family } : {}) });
+      return rt.address.list({ ...(dev ? { dev } : {}), ...(cli.family ? { family: cli.family } : {}) });
     },
     text: async (addrs, rt) => formatAddresses(addrs, await rt.link.names()),
   },
@@ -106,7 +106,7 @@ const commands: Record<string, { run: Command; text: (data: any, rt: Rtnl) => Pr
   vlan: {
     run: (rt, _cli, args) => {
       const dev = option(args, 'dev');
-      return rt.bridge.vlan.list(dev ? { link: dev } : {});
+      return rt.bridge.vlan.list(dev ? { dev } : {});
     },
     text: (list) => formatBridgeVlans(list),
   },

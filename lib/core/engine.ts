@@ -16,7 +16,7 @@
  * covered change without an error has succeeded. This spares the kernel an ack skb per change
  * and us a datagram per change: the difference between keeping up with `ip -batch` and beating it.
  */
-import { NetlinkError, ParseError } from '../errors';
+import { HandleClosedError, NetlinkError, ParseError } from '../errors';
 import {
   NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_OVERRUN,
   NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLM_F_REQUEST,
@@ -345,7 +345,7 @@ export class Engine {
     done: ((err: Error | undefined) => void) | undefined,
   ): Promise<any> | undefined {
     let early: Error | undefined;
-    if (this.closed) early = new Error(`${opts.operation}: the netlink handle is closed`);
+    if (this.closed) early = new HandleClosedError(`${opts.operation}: the netlink handle is closed`);
     else if (opts.signal?.aborted) early = abortError(opts.signal);
     if (early) {
       if (!done) return Promise.reject(early);
@@ -701,7 +701,7 @@ export class Engine {
   /** Rejects everything outstanding and closes the transport. */
   close(): void {
     if (this.closed) return;
-    this.failAll(new Error('the netlink handle was closed'));
+    this.failAll(new HandleClosedError('the netlink handle was closed'));
     this.closed = true;
     this.transport.close();
   }

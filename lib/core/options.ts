@@ -15,7 +15,8 @@ export function checkKeys(value: unknown, allowed: readonly string[] | ReadonlyS
     throw new ValidationError(field || 'options', 'expected an options object');
   }
   const has = Array.isArray(allowed) ? (k: string) => allowed.includes(k) : (k: string) => (allowed as ReadonlySet<string>).has(k);
-  for (const key of Object.keys(value)) {
+  // for…in, not Object.keys: bulk changes check 100 000 specs, and this allocates nothing.
+  for (const key in value) {
     if (!has(key)) {
       const name = field ? `${field}.${key}` : key;
       throw new ValidationError(name, `unknown option "${key}"${hint(key, allowed)}`);
@@ -48,4 +49,34 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length]!;
+}
+
+/**
+ * The control half of every call: data goes in the spec (or filter), control in a trailing
+ * options object of this shape, so a spec that came back from `list()` carries no control.
+ */
+export interface CallOptions {
+  /** Aborts the call: queued requests are never sent, the promise rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+const CALL_KEYS = ['signal'] as const;
+
+/**
+ * Checks a trailing CallOptions argument and returns its signal (undefined when none). Anything
+ * but `signal` is a ValidationError naming it: a spec field put there by mistake must not be
+ * ignored silently.
+ */
+export function callSignal(opts: CallOptions | undefined, field = 'options'): AbortSignal | undefined {
+  if (opts === undefined) return undefined;
+  checkKeys(opts, CALL_KEYS, field);
+  const signal = opts.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ValidationError(`${field}.signal`, 'expected an AbortSignal');
+  return signal;
+}
+
+/** `{ signal }` for spreading into engine request options, or `{}` without one. */
+export function signalOf(opts: CallOptions | undefined, field = 'options'): { signal?: AbortSignal } {
+  const signal = callSignal(opts, field);
+  return signal ? { signal } : {};
 }

@@ -7,20 +7,34 @@ import { constants as osConstants } from 'node:os';
 import type { SystemError } from '../errors';
 import { NETNS_RUN_DIR, type NativeNsTarget } from './netns-ref';
 
-/** A failed namespace operation: a {@link SystemError} that also names the file involved. */
-export interface NetnsError extends SystemError {
+/**
+ * A failed namespace operation (`netns.add/del/open`, or entering a namespace to open a
+ * socket or a TAP there): a {@link SystemError} that also names the file involved.
+ * `err instanceof nl.NetnsError` tells it from a NetlinkError.
+ */
+export class NetnsError extends Error implements SystemError {
+  /** Positive errno, e.g. 2 for ENOENT. */
+  errno: number;
+  /** The errno name, e.g. 'ENOENT'. */
+  code: string;
+  /** The syscall that failed ('open', 'setns', 'mount' …). */
+  syscall: string;
   /** The namespace file involved, e.g. `/run/netns/h1` or `/proc/1234/ns/net`. */
   path?: string;
+
+  constructor(code: string, syscall: string, message: string, path?: string) {
+    super(message);
+    this.name = 'NetnsError';
+    this.code = code;
+    this.errno = (osConstants.errno as Record<string, number>)[code] ?? 0;
+    this.syscall = syscall;
+    if (path !== undefined) this.path = path;
+  }
 }
 
-/** Builds an Error with `code`, positive `errno`, `syscall` and `path`, message `what: CODE (detail)`. */
+/** Builds a NetnsError with `code`, positive `errno`, `syscall` and `path`. */
 export function netnsError(code: string, syscall: string, message: string, path?: string): NetnsError {
-  const err = new Error(message) as NetnsError;
-  err.code = code;
-  err.errno = (osConstants.errno as Record<string, number>)[code] ?? 0;
-  err.syscall = syscall;
-  if (path !== undefined) err.path = path;
-  return err;
+  return new NetnsError(code, syscall, message, path);
 }
 
 /** Re-throws a native ErrnoError (or any Error with a `code`) with `context` in front of its message. */

@@ -14,7 +14,7 @@ import { netnsError, withContext } from './netns-error';
 
 export { open, NetnsHandle, type NetnsOpenRef } from './handle';
 export { spawn, type NetnsSpawnOptions } from './spawn';
-export type { NetnsError } from './netns-error';
+export { NetnsError } from './netns-error';
 
 /**
  * Creates a network namespace named `name` (with only a loopback device, down).

@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../errors';
 import type { Engine } from '../core/engine';
+import { callSignal, checkKeys, type CallOptions } from '../core/options';
 import type { LinkIndexResolver, LinkRef } from './request/link-ref';
 import { holdsFor, optionsFor, type PreparedRequest } from './request/prepare';
 import type { AddressChange, AddressDelOptions, AddressOptions } from './address/address';
@@ -13,22 +14,25 @@ import type { RouteChange, RouteSpec } from './route/route';
 import type { NeighChange, NeighSpec } from './neigh/neigh';
 import type { FdbChange, FdbSpec } from './neigh/fdb';
 import type { RuleChange, RuleSpec } from './rule/rule';
+import type { NexthopChange, NexthopSpec } from './nexthop/nexthop';
 
 /** One change of `rt.batch()`: the operation's name and the same arguments its method takes. */
 export type BatchOp =
-  | { op: `address.${AddressChange}`; link: LinkRef; address: string; options?: AddressOptions & AddressDelOptions }
+  | { op: `address.${AddressChange}`; dev: LinkRef; address: string; spec?: AddressOptions & AddressDelOptions }
   | { op: `route.${RouteChange}`; route: RouteSpec }
   | { op: `neigh.${NeighChange}`; neigh: NeighSpec }
   | { op: `fdb.${FdbChange}`; fdb: FdbSpec }
-  | { op: `rule.${RuleChange}`; rule: RuleSpec };
+  | { op: `rule.${RuleChange}`; rule: RuleSpec }
+  | { op: `nexthop.${NexthopChange}`; nexthop: NexthopSpec | { id: number } };
 
 /** The `prepare*` function of each change API (passed in, so this file imports none of them). */
 export interface Preparers {
-  address(change: AddressChange, link: LinkRef, address: string, options?: AddressOptions & AddressDelOptions): PreparedRequest;
+  address(change: AddressChange, dev: LinkRef, address: string, spec?: AddressOptions & AddressDelOptions): PreparedRequest;
   route(change: RouteChange, spec: RouteSpec): PreparedRequest;
   neigh(change: NeighChange, spec: NeighSpec): PreparedRequest;
   fdb(change: FdbChange, spec: FdbSpec): PreparedRequest;
   rule(change: RuleChange, spec: RuleSpec): PreparedRequest;
+  nexthop(change: NexthopChange, spec: NexthopSpec | { id: number }): PreparedRequest;
 }
 
 const BATCH_CHANGES: Record<string, readonly string[]> = {
@@ -37,6 +41,17 @@ const BATCH_CHANGES: Record<string, readonly string[]> = {
   neigh: ['add', 'replace', 'change', 'del'],
   fdb: ['add', 'append', 'replace', 'del'],
   rule: ['add', 'del'],
+  nexthop: ['add', 'replace', 'del'],
+};
+
+/** The keys of each API's op: data only (control, `signal`, goes in rt.batch's options). */
+const OP_KEYS: Record<string, readonly string[]> = {
+  address: ['op', 'dev', 'address', 'spec'],
+  route: ['op', 'route'],
+  neigh: ['op', 'neigh'],
+  fdb: ['op', 'fdb'],
+  rule: ['op', 'rule'],
+  nexthop: ['op', 'nexthop'],
 };
 
 /** Validates one batch op with the matching API's prepare function. */
@@ -47,11 +62,13 @@ export function prepareBatchOp(p: Preparers, op: BatchOp, i: number): PreparedRe
     throw new ValidationError(`ops.${i}.op`, `unknown operation ${JSON.stringify(op.op)} (known: ${Object.entries(BATCH_CHANGES).flatMap(([a, cs]) => cs.map((c) => `${a}.${c}`)).join(', ')})`);
   }
   const o = op as any;
+  checkKeys(op, OP_KEYS[api]!, `ops.${i}`);
   switch (api) {
-    case 'address': return p.address(change as AddressChange, o.link, o.address, o.options ?? {});
+    case 'address': return p.address(change as AddressChange, o.dev, o.address, o.spec ?? {});
     case 'route': return p.route(change as RouteChange, o.route);
     case 'neigh': return p.neigh(change as NeighChange, o.neigh);
     case 'fdb': return p.fdb(change as FdbChange, o.fdb);
+    case 'nexthop': return p.nexthop(change as NexthopChange, o.nexthop);
     default: return p.rule(change as RuleChange, o.rule);
   }
 }
@@ -61,10 +78,8 @@ export type BatchResult<Op = unknown> =
   | { op: Op; ok: true }
   | { op: Op; ok: false; error: Error };
 
-/** Options of `rt.batch()`. */
-export interface BatchOptions {
-  signal?: AbortSignal;
-}
+/** The control options of `rt.batch()`: `{ signal }` covers every op. */
+export type BatchOptions = CallOptions;
 
 /**
  * Runs prepared requests as one burst: each op is validated and queued at once (a link named
@@ -78,8 +93,14 @@ export function runBatch<Op>(
   resolver: LinkIndexResolver,
   ops: readonly Op[],
   prepare: (op: Op, i: number) => PreparedRequest,
-  opts: BatchOptions = {},
+  opts?: BatchOptions,
 ): Promise<BatchResult<Op>[]> {
+  let signal: AbortSignal | undefined;
+  try {
+    signal = callSignal(opts);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (!Array.isArray(ops)) return Promise.reject(new ValidationError('ops', 'expected an array of operations'));
   const results = new Array<BatchResult<Op>>(ops.length);
   if (ops.length === 0) return Promise.resolve(results);
@@ -97,7 +118,7 @@ export function runBatch<Op>(
         settle(i, err as Error);
         continue;
       }
-      engine.changeThen(prep.msg, optionsFor(prep, opts.signal), holdsFor(resolver, prep.links), (err) => settle(i, err));
+      engine.changeThen(prep.msg, optionsFor(prep, signal), holdsFor(resolver, prep.links), (err) => settle(i, err));
     }
   });
 }

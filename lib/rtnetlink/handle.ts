@@ -3,7 +3,8 @@
  * `const rt = await nl.open()`; `rt.close()` (or `await using rt = await nl.open()`).
  */
 import type { Engine } from '../core/engine';
-import type { SocketOptions } from '../core/socket';
+import { SOCKET_OPTION_KEYS, type SocketOptions } from '../core/socket';
+import { checkKeys } from '../core/options';
 import { openRtnlSocket } from './socket';
 import { LinkApi } from './link/link';
 import { BridgeVlanApi } from './bridge/vlan';
@@ -15,8 +16,9 @@ import { RuleApi, prepareRule } from './rule/rule';
 import { prepareBatchOp, runBatch, type BatchOp, type BatchOptions, type BatchResult, type Preparers } from './batch';
 import { NetnsIdApi } from './nsid/nsid';
 import { VfApi } from './link/vf/vf';
+import { NexthopApi, prepareNexthop } from './nexthop/nexthop';
 
-const PREPARERS: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule };
+const PREPARERS: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule, nexthop: prepareNexthop };
 
 /** Options of `nl.open()`. */
 export interface OpenOptions extends SocketOptions {}
@@ -41,6 +43,8 @@ export class Rtnl {
   readonly netns: NetnsIdApi;
   /** SR-IOV virtual functions of a PF link. */
   readonly vf: VfApi;
+  /** Nexthop objects (`ip nexthop`): shared next hops and groups routes name by id. */
+  readonly nexthop: NexthopApi;
   /** The netlink port id the kernel assigned to this handle's socket. */
   readonly portId: number;
 
@@ -56,6 +60,7 @@ export class Rtnl {
     this.rule = new RuleApi(engine, this.link.resolver);
     this.netns = new NetnsIdApi(engine);
     this.vf = new VfApi(engine);
+    this.nexthop = new NexthopApi(engine, this.link);
   }
 
   /**
@@ -63,7 +68,7 @@ export class Rtnl {
    * op's outcome in order (a failed op does not stop the others; invalid ones are not sent).
    * Equivalent to: ip -batch FILE / bridge -batch FILE (with -force)
    */
-  batch<Op extends BatchOp>(ops: readonly Op[], opts: BatchOptions = {}): Promise<BatchResult<Op>[]> {
+  batch<Op extends BatchOp>(ops: readonly Op[], opts?: BatchOptions): Promise<BatchResult<Op>[]> {
     return runBatch(this.engine, this.link.resolver, ops, (op, i) => prepareBatchOp(PREPARERS, op, i), opts);
   }
 
@@ -94,6 +99,7 @@ export class Rtnl {
  * short-lived thread that joined that namespace; Node's own threads never move.
  */
 export async function open(opts: OpenOptions = {}): Promise<Rtnl> {
+  checkKeys(opts, SOCKET_OPTION_KEYS);
   const { engine, portId } = await openRtnlSocket(opts);
   return new Rtnl(engine, portId);
 }

@@ -37,7 +37,7 @@ function ipFields(a: any): Record<string, unknown> {
 
 /** Finds one address on both sides and checks they agree, lifetimes within a second or two. */
 async function sameAsIp(dev: string, local: string): Promise<nl.Address> {
-  const ours = (await rt.address.list({ link: dev })).filter((a) => a.address === local);
+  const ours = (await rt.address.list({ dev })).filter((a) => a.address === local);
   const theirs = ipAddrs(dev).filter((a) => a.local === local);
   expect(ours.length, `we list ${local} once`).toBe(1);
   expect(theirs.length, `ip lists ${local} once`).toBe(1);
@@ -75,7 +75,7 @@ describe.skipIf(!isRoot)('rt.address (root)', () => {
     await rt.address.add('v0', '10.2.0.1/16', { broadcast: '10.2.255.254' });
     expect((await sameAsIp('v0', '10.2.0.1')).broadcast).toBe('10.2.255.254');
     await rt.address.add('v1', '127.0.0.2/8');
-    const lo = (await rt.address.list({ link: 'v1', family: 'inet' })).find((a) => a.address === '127.0.0.2');
+    const lo = (await rt.address.list({ dev: 'v1', family: 'inet' })).find((a) => a.address === '127.0.0.2');
     expect(lo?.scope).toBe('host');
   });
 
@@ -163,7 +163,7 @@ describe.skipIf(!isRoot)('rt.address (root)', () => {
   });
 
   it('list filters by link and family in the kernel', async () => {
-    const v1 = await rt.address.list({ link: 'v1' });
+    const v1 = await rt.address.list({ dev: 'v1' });
     expect(v1.length).toBeGreaterThan(0);
     const index = (await rt.link.get('v1')).index;
     expect(v1.every((a) => a.index === index)).toBe(true);
@@ -184,7 +184,7 @@ describe.skipIf(!isRoot)('rt.address (root)', () => {
       [() => rt.address.add('v0', '10.0.0.1/24', { flags: ['fast' as any] }), 'flags'],
       [() => rt.address.add('v0', '10.0.0.1/24', { validLft: 10, preferredLft: 20 }), 'preferredLft'],
       [() => rt.address.add('v0', '10.0.0.1/24', { validLft: 0 }), 'validLft'],
-      [() => rt.address.add('no/such', '10.0.0.1/24'), 'link'],
+      [() => rt.address.add('no/such', '10.0.0.1/24'), 'dev'],
     ];
     for (const [call, field] of bad) {
       const err = await call().catch((e) => e);
@@ -198,6 +198,6 @@ describe.skipIf(!isRoot)('rt.address (root)', () => {
     const err = await rt.address.add('nope0', '10.0.0.1/24').catch((e) => e);
     expect(err).toBeInstanceOf(nl.NetlinkError);
     expect(err.code).toBe('ENODEV');
-    expect(err.attribute).toBe('link');
+    expect(err.attribute).toBe('dev');
   });
 });

@@ -83,7 +83,7 @@ describe.skipIf(!isRoot)('bulk changes (root)', () => {
 
   it('rt.batch applies mixed ops pipelined and reports each outcome in order', async () => {
     const ops: nl.BatchOp[] = [
-      { op: 'address.add', link: 'v0', address: '10.0.1.1/24' },
+      { op: 'address.add', dev: 'v0', address: '10.0.1.1/24' },
       ...Array.from({ length: 100 }, (_, i): nl.BatchOp => ({ op: 'route.add', route: { dst: hostRoute(i), gateway: '10.0.0.2', table: 200 } })),
       { op: 'route.add', route: { dst: hostRoute(0), gateway: '10.0.0.2', table: 200 } }, // a duplicate: EEXIST
       { op: 'route.add', route: { dst: '10.0.0.300/24' } }, // invalid: never sent
@@ -133,7 +133,7 @@ describe.skipIf(!isRoot)('bulk changes (root)', () => {
 
   it('rt.batch undoes in bulk too: deletes, and an empty batch is a no-op', async () => {
     const dels: nl.BatchOp[] = Array.from({ length: 100 }, (_, i) => ({ op: 'route.del', route: { dst: hostRoute(i), table: 200 } }));
-    dels.push({ op: 'rule.del', rule: { priority: 1000 } }, { op: 'address.del', link: 'v0', address: '10.0.1.1/24' });
+    dels.push({ op: 'rule.del', rule: { priority: 1000 } }, { op: 'address.del', dev: 'v0', address: '10.0.1.1/24' });
     const results = await rt.batch(dels);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(ipnJson(ns, 'route', 'show', 'table', 'all').filter((r: any) => r.table === '200')).toEqual([]);

@@ -122,7 +122,7 @@ describe.skipIf(!isRoot)('rt.fdb (root)', () => {
     const p0 = await rt.fdb.list({ dev: 'p0' });
     expect(p0.length).toBeGreaterThan(0);
     expect(p0.every((e) => e.dev === 'p0')).toBe(true);
-    const br = await rt.fdb.list({ master: 'br0' });
+    const br = await rt.fdb.list({ br: 'br0' });
     expect(br.every((e) => ['br0', 'p0', 'vx0'].includes(e.dev!))).toBe(true);
     const all = await rt.fdb.list();
     expect(all.length).toBe(bridgeJson(ns, 'fdb', 'show').length);

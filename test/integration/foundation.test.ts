@@ -103,7 +103,7 @@ describe.skipIf(!isRoot)('foundation against the kernel', () => {
     const v6 = ours.find((a) => a.address === '2001:db8:a::1')!;
     expect(v6.flags).toContain('nodad');
     expect(v6.flags).toContain('permanent');
-    const filtered = await rt.address.list({ link: 'v0', family: 'inet' });
+    const filtered = await rt.address.list({ dev: 'v0', family: 'inet' });
     expect(filtered.map((a) => a.address).sort()).toEqual(['10.10.0.1', '10.10.1.1']);
   });
 

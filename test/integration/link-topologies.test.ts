@@ -211,7 +211,7 @@ describe.skipIf(!isRoot)('link topologies built with rt.link', { timeout: 240_00
     expect(vl('br0').vlans).toEqual([{ vid: 1, pvid: true, untagged: true }]);
     // `bridge -j vlan show` lists every VLAN id, as the uncompressed dump does.
     expect(Object.fromEntries(list.map((p) => [p.name, p.vlans]))).toEqual(bridgeVlans(sw));
-    const compressed = await rt.bridge.vlan.list({ link: 'trunk', compressed: true });
+    const compressed = await rt.bridge.vlan.list({ dev: 'trunk', compressed: true });
     expect(compressed).toEqual([{
       link: vl('trunk').link, name: 'trunk', master: br.index,
       vlans: [{ vid: 10, pvid: false, untagged: false }, { vid: 20, pvid: false, untagged: false }, { vid: 100, vidEnd: 110, pvid: false, untagged: false }],

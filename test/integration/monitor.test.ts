@@ -125,7 +125,7 @@ function scenario(other: string): Step[] {
       check: async (ev, rt) => {
         const a = (ev as nl.AddressEvent).address;
         expect(a).toMatchObject({ family: 'inet', prefixLen: 24, index: (await rt.link.get('v0')).index });
-        const listed = (await rt.address.list({ link: 'v0', family: 'inet' })).find((x) => x.address === '10.0.0.1')!;
+        const listed = (await rt.address.list({ dev: 'v0', family: 'inet' })).find((x) => x.address === '10.0.0.1')!;
         expect(stable(a, 'validLft', 'preferredLft')).toEqual(stable(listed, 'validLft', 'preferredLft'));
       } },
     { label: 'route add', ip: ['route', 'add', '10.9.0.0/16', 'via', '10.0.0.2', 'dev', 'v0'],

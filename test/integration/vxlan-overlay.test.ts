@@ -97,7 +97,7 @@ describe.skipIf(!isRoot)('VXLAN overlay without multicast, built with the librar
 
   it('the bridges learned the remote VM through the VXLAN port', async () => {
     const vmCMac = (await rt[vmC]!.link.get('eth0')).address;
-    const learned = (await rt[h1]!.fdb.list({ master: 'br10' })).filter((e) => e.lladdr === vmCMac);
+    const learned = (await rt[h1]!.fdb.list({ br: 'br10' })).filter((e) => e.lladdr === vmCMac);
     expect(learned.map((e) => e.dev)).toEqual(['vx10']);
   });
 

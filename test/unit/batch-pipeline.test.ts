@@ -49,7 +49,7 @@ describe('runBatch', () => {
     const { resolver, calls } = fakeResolver({ v0: 7, v1: 8 });
     const ops: BatchOp[] = [
       ...Array.from({ length: 50 }, (_, i): BatchOp => ({ op: 'route.add', route: { dst: `10.1.${i}.0/24`, dev: 'v0' } })),
-      { op: 'address.add', link: 'v1', address: '10.0.0.1/24' },
+      { op: 'address.add', dev: 'v1', address: '10.0.0.1/24' },
       { op: 'neigh.add', neigh: { dev: 'v0', address: '10.0.0.2', lladdr: '02:00:00:00:00:02' } },
       { op: 'route.add', route: { dst: '10.0.0.300/24' } },
       { op: 'route.add', route: { dst: '10.2.0.0/16', dev: 'gone' } },
@@ -199,7 +199,7 @@ describe('applyChange', () => {
     let release!: (i: number) => void;
     const resolver = new LinkIndexResolver(() => new Promise<number>((r) => (release = r)));
     const ac = new AbortController();
-    const aborted = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.7.0.0/16', dev: 'v0' }, ac.signal);
+    const aborted = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.7.0.0/16', dev: 'v0' }, { signal: ac.signal });
     const waiting = applyChange(e, resolver, prepareRoute, 'add', { dst: '10.8.0.0/16', dev: 'v0' });
     ac.abort();
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });

@@ -8,18 +8,18 @@ import { RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from '../constants';
 import { MessageWriter } from '../../wire/message-writer';
 import { IFADDRMSG_SIZE, writeIfAddrMsg } from '../structs';
 import type { Engine } from '../../core/engine';
+import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import { decodeAddress, type Address } from './address-decode';
 import { FOREVER, IFA, IFA_CACHEINFO_SIZE, SETTABLE_IFA_F, type AddressFlagName } from './address-schema';
-import { applyChange, linkIndex, specObject, uint, type LinkField, type PreparedRequest } from '../request/prepare';
+import { applyChange, linkIndex, uint, type LinkField, type PreparedRequest } from '../request/prepare';
 import type { LinkIndexResolver, LinkRef } from '../request/link-ref';
 import { scopes } from '../request/names';
 
 /** Options of `rt.address.list()`. */
 export interface AddressListOptions {
-  /** Only this link's addresses (filtered in the kernel). */
-  link?: LinkRef;
+  /** Only this device's addresses (filtered in the kernel). */
+  dev?: LinkRef;
   family?: FamilyName;
-  signal?: AbortSignal;
 }
 
 /** A lifetime in seconds, or 'forever'. */
@@ -49,7 +49,6 @@ export interface AddressOptions {
   metric?: number;
   /** Address protocol (`proto`), 0–255. */
   proto?: number;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.address.del()`. */
@@ -58,13 +57,11 @@ export interface AddressDelOptions {
   peer?: string;
   /** Delete only if the IPv4 label matches. */
   label?: string;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.address.flush()`. */
 export interface AddressFlushOptions {
   family?: FamilyName;
-  signal?: AbortSignal;
 }
 
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWADDR ? decodeAddress(buf, off, len) : undefined);
@@ -80,12 +77,16 @@ function broadcastOf(local: CidrBytes): Buffer {
   return out;
 }
 
+/** Keys of AddressOptions (add/replace) and AddressDelOptions (del). */
+const ADDRESS_KEYS = ['label', 'broadcast', 'peer', 'anycast', 'scope', 'flags', 'noDad', 'validLft', 'preferredLft', 'metric', 'proto'];
+const ADDRESS_DEL_KEYS = ['peer', 'label'];
+
 /** What `address.add`/`replace`/`del` do on the wire. */
 export type AddressChange = 'add' | 'replace' | 'del';
 
 /** Validates an address change; nothing is sent. Used by add/replace/del and rt.batch(). */
 export function prepareAddress(change: AddressChange, link: LinkRef, address: string, options: AddressOptions & AddressDelOptions = {}): PreparedRequest {
-  specObject(options, 'options');
+  checkKeys(options, change === 'del' ? ADDRESS_DEL_KEYS : ADDRESS_KEYS, '');
   const local = parseCidr(address, 'address');
   const family = local.family;
   const explicitLen = address.includes('/');
@@ -104,7 +105,7 @@ export function prepareAddress(change: AddressChange, link: LinkRef, address: st
   if (change === 'del') {
     const links: LinkField[] = [];
     const w = new MessageWriter(RTM_DELADDR, 0, 64);
-    const index = linkIndex(links, 'link', link, w.offset + 4);
+    const index = linkIndex(links, 'dev', link, w.offset + 4);
     w.struct(IFADDRMSG_SIZE, (b, at) => writeIfAddrMsg(b, at, { family, prefixLen, index }));
     w.bytes(IFA.LOCAL, local.bytes, 'address');
     // Without a prefix length IPv4 deletes by local address alone (like `ip addr del A`).
@@ -142,7 +143,7 @@ export function prepareAddress(change: AddressChange, link: LinkRef, address: st
   const nlFlags = change === 'add' ? NLM_F_CREATE | NLM_F_EXCL : NLM_F_CREATE | NLM_F_REPLACE;
   const links: LinkField[] = [];
   const w = new MessageWriter(RTM_NEWADDR, nlFlags, 128);
-  const index = linkIndex(links, 'link', link, w.offset + 4);
+  const index = linkIndex(links, 'dev', link, w.offset + 4);
   w.struct(IFADDRMSG_SIZE, (b, at) => writeIfAddrMsg(b, at, { family, prefixLen, flags: flags & 0xff, scope, index }));
   w.bytes(IFA.LOCAL, local.bytes, 'address');
   w.bytes(IFA.ADDRESS, (peer ?? local).bytes, peer ? 'peer' : 'address');
@@ -169,12 +170,14 @@ export class AddressApi {
    * Lists addresses, filtered in the kernel by link and family.
    * Equivalent to: ip [-4|-6] addr show [dev NAME]
    */
-  async list(opts: AddressListOptions = {}): Promise<Address[]> {
-    const family = familyNumber(opts.family) ?? AF_UNSPEC;
-    const index = opts.link !== undefined ? await this.resolver.resolve(opts.link, 'link') : 0;
+  async list(filter: AddressListOptions = {}, opts?: CallOptions): Promise<Address[]> {
+    checkKeys(filter, ['dev', 'family'], 'filter');
+    const signal = signalOf(opts);
+    const family = familyNumber(filter.family) ?? AF_UNSPEC;
+    const index = filter.dev !== undefined ? await this.resolver.resolve(filter.dev, 'dev') : 0;
     const w = new MessageWriter(RTM_GETADDR, NLM_F_DUMP);
     w.struct(IFADDRMSG_SIZE, (b, at) => writeIfAddrMsg(b, at, { family, index }));
-    return this.engine.request(w.finish(), { operation: 'address.list', dump: true, decode, ...(opts.signal ? { signal: opts.signal } : {}) });
+    return this.engine.request(w.finish(), { operation: 'address.list', dump: true, decode, ...signal });
   }
 
   /**
@@ -182,24 +185,24 @@ export class AddressApi {
    * Equivalent to: ip address add ADDR/LEN dev LINK [peer P] [broadcast B] [label L] [scope S]
    *                [valid_lft V] [preferred_lft P] [metric M] [nodad] [noprefixroute] …
    */
-  add(link: LinkRef, address: string, options: AddressOptions = {}): Promise<void> {
-    return applyChange(this.engine, this.resolver, (c: AddressChange, o: AddressOptions) => prepareAddress(c, link, address, o), 'add', options, options?.signal);
+  add(dev: LinkRef, address: string, spec: AddressOptions = {}, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.resolver, (c: AddressChange, o: AddressOptions) => prepareAddress(c, dev, address, o), 'add', spec, opts);
   }
 
   /**
    * Adds an address or updates the one already there (lifetimes, flags, metric …).
    * Equivalent to: ip address replace ADDR/LEN dev LINK …
    */
-  replace(link: LinkRef, address: string, options: AddressOptions = {}): Promise<void> {
-    return applyChange(this.engine, this.resolver, (c: AddressChange, o: AddressOptions) => prepareAddress(c, link, address, o), 'replace', options, options?.signal);
+  replace(dev: LinkRef, address: string, spec: AddressOptions = {}, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.resolver, (c: AddressChange, o: AddressOptions) => prepareAddress(c, dev, address, o), 'replace', spec, opts);
   }
 
   /**
    * Removes an address. With a prefix length it must match; a bare IPv4 address matches any.
    * Equivalent to: ip address del ADDR[/LEN] dev LINK [peer P] [label L]
    */
-  del(link: LinkRef, address: string, options: AddressDelOptions = {}): Promise<void> {
-    return applyChange(this.engine, this.resolver, (c: AddressChange, o: AddressOptions) => prepareAddress(c, link, address, o), 'del', options, options?.signal);
+  del(dev: LinkRef, address: string, spec: AddressDelOptions = {}, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.resolver, (c: AddressChange, o: AddressOptions) => prepareAddress(c, dev, address, o), 'del', spec, opts);
   }
 
   /**
@@ -207,14 +210,14 @@ export class AddressApi {
    * Secondaries go first, since removing a primary takes its secondaries along.
    * Equivalent to: ip [-4|-6] address flush dev LINK
    */
-  async flush(link: LinkRef, opts: AddressFlushOptions = {}): Promise<number> {
-    const signal = opts.signal ? { signal: opts.signal } : {};
-    const index = await this.resolver.resolve(link, 'link');
-    const found = await this.list({ link: index, ...(opts.family ? { family: opts.family } : {}), ...signal });
+  async flush(dev: LinkRef, filter: AddressFlushOptions = {}, opts?: CallOptions): Promise<number> {
+    checkKeys(filter, ['family'], 'filter');
+    const signal = signalOf(opts);
+    const index = await this.resolver.resolve(dev, 'dev');
+    const found = await this.list({ dev: index, ...(filter.family ? { family: filter.family } : {}) }, signal);
     const ordered = [...found.filter((a) => a.flags.includes('secondary')), ...found.filter((a) => !a.flags.includes('secondary'))];
     const results = await Promise.allSettled(ordered.map((a) => {
-      const opt: AddressDelOptions = a.peer ? { peer: a.peer, ...signal } : { ...signal };
-      return this.del(index, `${a.address}/${a.prefixLen}`, opt);
+      return this.del(index, `${a.address}/${a.prefixLen}`, a.peer ? { peer: a.peer } : {}, signal);
     }));
     let removed = 0;
     for (const r of results) {

@@ -11,6 +11,7 @@ import { RTEXT_FILTER_BRVLAN, RTEXT_FILTER_BRVLAN_COMPRESSED, RTM_DELLINK, RTM_G
 import { MessageWriter } from '../../wire/message-writer';
 import { IFINFOMSG_SIZE, readIfInfoMsg, writeIfInfoMsg } from '../structs';
 import type { Engine } from '../../core/engine';
+import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
 import { IFLA } from '../link/link-schema';
 import { linkRefParts, type LinkRef } from '../request/link-ref';
@@ -62,17 +63,14 @@ export interface BridgeVlanPort {
 
 /** Options of `rt.bridge.vlan.list()`. */
 export interface BridgeVlanListOptions {
-  /** Only this port (or bridge). */
-  link?: LinkRef;
+  /** Only this port (or bridge) (`bridge vlan show dev D`). */
+  dev?: LinkRef;
   /** Ranges as one entry with vidEnd (RTEXT_FILTER_BRVLAN_COMPRESSED), as `bridge vlan show` prints them. */
   compressed?: boolean;
-  signal?: AbortSignal;
 }
 
-/** Options of add / del. */
-export interface BridgeVlanRequestOptions {
-  signal?: AbortSignal;
-}
+/** The control options of add / del: `{ signal }`. */
+export type BridgeVlanRequestOptions = CallOptions;
 
 /** Decodes one AF_BRIDGE RTM_NEWLINK into a port and its VLANs (undefined: none). */
 export function decodeBridgeVlanPort(buf: Buffer, off: number, len: number): BridgeVlanPort | undefined {
@@ -148,20 +146,20 @@ function checkSpec(spec: BridgeVlanSpec, forAdd: boolean): CheckedSpec {
 export class BridgeVlanApi {
   constructor(protected readonly engine: Engine, protected readonly links: LinkApi) {}
 
-  private async change(type: number, operation: string, ref: LinkRef, spec: BridgeVlanSpec, opts: BridgeVlanRequestOptions): Promise<void> {
-    linkRefParts(ref, 'link'); // a bad ref fails before anything is sent
+  private async change(type: number, operation: string, ref: LinkRef, spec: BridgeVlanSpec, opts: CallOptions | undefined): Promise<void> {
+    linkRefParts(ref, 'dev'); // a bad ref fails before anything is sent
+    const signal = signalOf(opts);
     const c = checkSpec(spec, type === RTM_SETLINK);
-    const signal = opts.signal ? { signal: opts.signal } : {};
     let self = c.self;
     let index: number;
     if (self === undefined) {
       // A bridge's own VLANs are addressed with "self": whether it is one takes its kind.
-      const link = await this.links.get(ref, signal);
+      const link = await this.links.get(ref, {}, signal);
       index = link.index;
       self = link.kind === 'bridge';
     } else {
       // The kernel wants an ifindex (lookups of a name in one burst are shared).
-      index = await this.links.resolver.resolve(ref, 'link');
+      index = await this.links.resolver.resolve(ref, 'dev');
     }
     const w = new MessageWriter(type, 0);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_BRIDGE, index }));
@@ -188,7 +186,7 @@ export class BridgeVlanApi {
    * pvid/untagged flags.
    * Equivalent to: bridge vlan add dev PORT vid V[-W] [pvid] [untagged] [self|master]
    */
-  add(ref: LinkRef, spec: BridgeVlanSpec, opts: BridgeVlanRequestOptions = {}): Promise<void> {
+  add(ref: LinkRef, spec: BridgeVlanSpec, opts?: CallOptions): Promise<void> {
     return this.change(RTM_SETLINK, 'bridge.vlan.add', ref, spec, opts);
   }
 
@@ -196,7 +194,7 @@ export class BridgeVlanApi {
    * Removes a VLAN (or range) from a port, or from the bridge itself.
    * Equivalent to: bridge vlan del dev PORT vid V[-W] [self|master]
    */
-  del(ref: LinkRef, spec: BridgeVlanSpec, opts: BridgeVlanRequestOptions = {}): Promise<void> {
+  del(ref: LinkRef, spec: BridgeVlanSpec, opts?: CallOptions): Promise<void> {
     return this.change(RTM_DELLINK, 'bridge.vlan.del', ref, spec, opts);
   }
 
@@ -204,8 +202,10 @@ export class BridgeVlanApi {
    * Every bridge port (and bridge) with VLANs, and its VLANs (one dump).
    * Equivalent to: bridge vlan show [dev PORT]
    */
-  async list(opts: BridgeVlanListOptions = {}): Promise<BridgeVlanPort[]> {
-    const only = opts.link !== undefined ? linkRefParts(opts.link, 'link') : undefined;
+  async list(opts: BridgeVlanListOptions = {}, callOpts?: CallOptions): Promise<BridgeVlanPort[]> {
+    checkKeys(opts, ['dev', 'compressed'], 'filter');
+    const signal = signalOf(callOpts);
+    const only = opts.dev !== undefined ? linkRefParts(opts.dev, 'dev') : undefined;
     const w = new MessageWriter(RTM_GETLINK, NLM_F_DUMP);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_BRIDGE }));
     w.u32(IFLA.EXT_MASK, opts.compressed ? RTEXT_FILTER_BRVLAN_COMPRESSED : RTEXT_FILTER_BRVLAN, 'compressed');
@@ -213,7 +213,7 @@ export class BridgeVlanApi {
       operation: 'bridge.vlan.list',
       dump: true,
       decode: (buf, off, len, type) => (type === RTM_NEWLINK ? decodeBridgeVlanPort(buf, off, len) : undefined),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...signal,
     });
     // The dump can't be filtered by device in the kernel (AF_BRIDGE dumps take no ifindex).
     if (!only) return ports;

@@ -8,6 +8,7 @@ import { MessageWriter, type BuiltMessage } from '../../wire/message-writer';
 import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../structs';
 import type { NetnsRef } from '../../netns/netns-ref';
 import type { Engine } from '../../core/engine';
+import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import { IFLA, IFLA_INFO } from './link-schema';
 import { decodeLink, decodeLinkWithVfs, type Link } from './link-decode';
 import { linkRefParts, LinkIndexResolver, type LinkRef } from '../request/link-ref';
@@ -24,19 +25,16 @@ export interface LinkListOptions {
   kind?: string;
   /** IFLA_EXT_MASK bits (RTEXT_FILTER_*), e.g. to include VF info. */
   extMask?: number;
-  signal?: AbortSignal;
 }
 
-/** Options of `rt.link.get()`. */
+/** What `rt.link.get()` asks for beyond the link itself. */
 export interface LinkGetOptions {
+  /** IFLA_EXT_MASK bits (RTEXT_FILTER_*), e.g. RTEXT_FILTER_VF to include VF info. */
   extMask?: number;
-  signal?: AbortSignal;
 }
 
-/** Options of add / set / del. */
-export interface LinkRequestOptions {
-  signal?: AbortSignal;
-}
+/** The control options of add / set / del (and every other call): `{ signal }`. */
+export type LinkRequestOptions = CallOptions;
 
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWLINK ? decodeLink(buf, off, len) : undefined);
 const decodeWithVfs = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWLINK ? decodeLinkWithVfs(buf, off, len) : undefined);
@@ -53,8 +51,8 @@ export class LinkApi {
     this.resolver = new LinkIndexResolver(async (name) => (await this.get(name)).index);
   }
 
-  private sig(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {
-    return opts.signal ? { signal: opts.signal } : {};
+  private sig(opts: CallOptions | undefined): { signal?: AbortSignal } {
+    return signalOf(opts);
   }
 
   /**
@@ -62,7 +60,10 @@ export class LinkApi {
    * link netnsid, per-kind `info` and `bridgePort`.
    * Equivalent to: ip -d -s link show [master M] [type K]
    */
-  async list(opts: LinkListOptions = {}): Promise<Link[]> {
+  async list(filter: LinkListOptions = {}, callOpts?: CallOptions): Promise<Link[]> {
+    checkKeys(filter, ['master', 'kind', 'extMask'], 'filter');
+    const signal = this.sig(callOpts);
+    const opts = filter;
     const master = opts.master !== undefined ? await this.resolver.resolve(opts.master, 'master') : undefined;
     const w = new MessageWriter(RTM_GETLINK, NLM_F_DUMP);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC }));
@@ -73,7 +74,7 @@ export class LinkApi {
       w.string(IFLA_INFO.KIND, opts.kind, 'kind');
       w.nestEnd();
     }
-    return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode: decoderFor(opts.extMask), ...this.sig(opts) });
+    return this.engine.request(w.finish(), { operation: 'link.list', dump: true, decode: decoderFor(opts.extMask), ...signal });
   }
 
   /**
@@ -81,8 +82,8 @@ export class LinkApi {
    * entries and addresses (one dump without statistics).
    * Equivalent to: ip link show (names only)
    */
-  async names(opts: { signal?: AbortSignal } = {}): Promise<Map<number, string>> {
-    const links = await this.list({ extMask: RTEXT_FILTER_SKIP_STATS, ...this.sig(opts) });
+  async names(opts?: CallOptions): Promise<Map<number, string>> {
+    const links = await this.list({ extMask: RTEXT_FILTER_SKIP_STATS }, opts);
     return new Map(links.map((l) => [l.index, l.name]));
   }
 
@@ -90,19 +91,22 @@ export class LinkApi {
    * One link by name or ifindex; rejects with NetlinkError 'ENODEV' when there is none.
    * Equivalent to: ip -d -s link show dev NAME
    */
-  async get(ref: LinkRef, opts: LinkGetOptions = {}): Promise<Link> {
+  async get(ref: LinkRef, filter: LinkGetOptions = {}, callOpts?: CallOptions): Promise<Link> {
+    checkKeys(filter, ['extMask'], 'filter');
+    const signal = this.sig(callOpts);
+    const opts = filter;
     const parts = linkRefParts(ref, 'link');
     const w = new MessageWriter(RTM_GETLINK, 0);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: parts.index ?? 0 }));
     if (parts.name !== undefined) w.string(IFLA.IFNAME, parts.name, 'name');
     if (opts.extMask !== undefined) w.u32(IFLA.EXT_MASK, opts.extMask, 'extMask');
-    const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode: decoderFor(opts.extMask), ...this.sig(opts) });
+    const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode: decoderFor(opts.extMask), ...signal });
     if (!link) throw new Error('link.get: the kernel acknowledged without a reply');
     return link;
   }
 
   /** Sends every message of a planned request in order (one batch) and releases what it borrowed. */
-  private async send(b: RequestBuilder, operation: string, opts: LinkRequestOptions): Promise<Link[]> {
+  private async send(b: RequestBuilder, operation: string, opts: CallOptions | undefined): Promise<Link[]> {
     let built: BuiltMessage[];
     try {
       built = await b.finish(this.resolver, operation);
@@ -129,7 +133,8 @@ export class LinkApi {
    *
    * Equivalent to: ip link add NAME [link PARENT] [netns NS] [mtu M] [address A] [master B] type KIND [options]
    */
-  async add(spec: LinkAddSpec, opts: LinkRequestOptions = {}): Promise<Link> {
+  async add(spec: LinkAddSpec, opts?: CallOptions): Promise<Link> {
+    this.sig(opts);
     const plan = planAdd(spec);
     const echoed = await this.send(plan.builder, 'link.add', opts);
     // NLM_F_ECHO: kernels that honour it (6.3+) send the new link back. It is current unless a
@@ -145,7 +150,7 @@ export class LinkApi {
         if (plan.peerFollowUp) {
           // The peer is the link's IFLA_LINK, an ifindex in the peer's own namespace; the echo
           // carries it, else (kernels before 6.3, a link made in another namespace) ask.
-          const peer = echo?.link ?? (await api.get(ref, this.sig(opts))).link ?? (spec as VethAddSpec).peer!.name!;
+          const peer = echo?.link ?? (await api.get(ref, {}, opts)).link ?? (spec as VethAddSpec).peer!.name!;
           const followUp = plan.peerFollowUp;
           if (peerNetns !== undefined) await withHandleIn(peerNetns, (p) => p.set(peer, followUp, opts));
           else await this.set(peer, followUp, opts);
@@ -156,7 +161,7 @@ export class LinkApi {
         throw err;
       }
       if (echo && !plan.followUp && !plan.peerFollowUp && spec.master === undefined) return echo;
-      return api.get(ref, this.sig(opts));
+      return api.get(ref, {}, opts);
     });
   }
 
@@ -173,7 +178,8 @@ export class LinkApi {
    *   [txqlen Q] [promisc on|off] [master B | nomaster] [netns NS] [group G] [type KIND options]
    *   and: bridge link set dev NAME [hairpin on] [learning off] [flood on] [isolated on] …
    */
-  async set(ref: LinkRef, changes: LinkChanges, opts: LinkRequestOptions = {}): Promise<void> {
+  async set(ref: LinkRef, changes: LinkChanges, opts?: CallOptions): Promise<void> {
+    this.sig(opts);
     let kind = changes?.kind;
     const key = changes && typeof changes === 'object' ? kindOptionsKey(changes as unknown as Record<string, unknown>) : undefined;
     let current: Record<string, unknown> | undefined;
@@ -185,7 +191,7 @@ export class LinkApi {
         // Validate first (with a kind that shares the table), then ask the kernel which kind
         // the link is, and for kinds whose changes replace everything, what it has now.
         planSet(ref, changes, kind ?? kinds[0]).close();
-        const link = await this.get(ref, this.sig(opts));
+        const link = await this.get(ref, {}, opts);
         kind ??= link.kind ?? '';
         current = link.info;
       }
@@ -197,7 +203,7 @@ export class LinkApi {
    * Deletes a link (a veth takes its peer with it).
    * Equivalent to: ip link del dev NAME
    */
-  async del(ref: LinkRef, opts: LinkRequestOptions = {}): Promise<void> {
+  async del(ref: LinkRef, opts?: CallOptions): Promise<void> {
     const parts = linkRefParts(ref, 'link');
     const w = new MessageWriter(RTM_DELLINK, 0);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: parts.index ?? 0 }));

@@ -20,6 +20,7 @@ import { open as openRtnl } from '../handle';
 import { abortError, type Engine } from '../../core/engine';
 import type { NativeNetlinkSocket } from '../../core/native-netlink';
 import { openRtnlSocket } from '../socket';
+import { checkKeys } from '../../core/options';
 import { NETLINK_LISTEN_ALL_NSID, NLMSG_HDRLEN, NLM_F_REPLACE, SOL_NETLINK } from '../../wire/constants';
 import { EventQueue } from './event-queue';
 import { KINDS, KIND_OF_CHANNEL, makeEvent, objectOf, type KindSpec, type ListSource } from './event-kinds';
@@ -68,6 +69,8 @@ export interface MonitorOptions {
   /** Closes the monitor when aborted (also while it is opening). */
   signal?: AbortSignal;
 }
+
+const MONITOR_KEYS = ['groups', 'netns', 'netnsPid', 'allNetns', 'resync', 'receiveBufferSize', 'highWaterMark', 'signal'];
 
 /** The socket operations the monitor uses. */
 export type MonitorSocket = Pick<NativeNetlinkSocket, 'addMembership' | 'setIntOption' | 'ref' | 'unref' | 'pause' | 'resume'>;
@@ -519,6 +522,7 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
  * Equivalent to: ip [-n NS] monitor [all-nsid] link address route nsid
  */
 export async function monitor(opts: MonitorOptions = {}): Promise<Monitor> {
+  checkKeys(opts, MONITOR_KEYS);
   if (opts.netns !== undefined && opts.netnsPid !== undefined) {
     throw new ValidationError('netnsPid', 'give either netns or netnsPid, not both');
   }

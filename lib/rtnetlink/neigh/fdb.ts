@@ -11,8 +11,9 @@ import { AF_BRIDGE, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_
 import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../constants';
 import { MessageWriter, type AttrTable } from '../../wire/message-writer';
 import { NDMSG_SIZE, readNdMsg, writeNdMsg } from '../structs';
-import { applyChange, linkIndex, specObject, uint, type LinkField, type PreparedRequest } from '../request/prepare';
+import { applyChange, linkIndex, uint, type LinkField, type PreparedRequest } from '../request/prepare';
 import type { Engine } from '../../core/engine';
+import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
 import {
@@ -56,19 +57,23 @@ export interface FdbSpec {
   via?: LinkRef;
   /** VXLAN: a nexthop group id (`nhid`). */
   nhid?: number;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.fdb.list()`. */
 export interface FdbListOptions {
   /** Only entries of this port or device (filtered in the kernel). */
   dev?: LinkRef;
-  /** Only entries of this bridge (filtered in the kernel). */
-  master?: LinkRef;
+  /** Only entries of this bridge's ports and the bridge itself (`bridge fdb show br B`; filtered in the kernel). */
+  br?: LinkRef;
   /** Resolve link names (one extra link dump). Default true. */
   names?: boolean;
-  signal?: AbortSignal;
 }
+
+/** Keys an FDB change accepts: FdbSpec's, and those of a listed FdbEntry (ignored). */
+const FDB_KEYS = new Set([
+  'dev', 'lladdr', 'master', 'self', 'state', 'vlan', 'sticky', 'externLearn', 'router', 'use', 'dst', 'vni', 'srcVni',
+  'port', 'via', 'nhid', 'index', 'flags', 'masterName', 'viaName', 'linkNetnsId', 'cacheInfo', 'unknown',
+]);
 
 /** An FDB entry as the kernel reports it. */
 export interface FdbEntry {
@@ -154,7 +159,7 @@ const FDB_OPERATIONS: Record<FdbChange, string> = { add: 'fdb.add', append: 'fdb
 
 /** Validates an FDB change; nothing is sent. Used by add/append/replace/del and rt.batch(). */
 export function prepareFdb(change: FdbChange, spec: FdbSpec): PreparedRequest {
-  specObject(spec, 'fdb');
+  checkKeys(spec, FDB_KEYS, '');
   if (spec.dev === undefined) throw new ValidationError('dev', 'an FDB entry needs a device');
   const lladdr = parseMac(spec.lladdr, 'lladdr');
   let state = STATE_BITS.permanent;
@@ -202,52 +207,52 @@ export class FdbApi {
    * Equivalent to: bridge fdb add LLADDR dev D [self] [master] [static|dynamic] [vlan V]
    *                [sticky] [extern_learn] [dst IP] [vni N] [port P] [via DEV] [src_vni N]
    */
-  add(spec: FdbSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareFdb, 'add', spec, spec?.signal);
+  add(spec: FdbSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareFdb, 'add', spec, opts);
   }
 
   /**
    * Adds another destination for the same MAC (VXLAN head-end replication: one per remote).
    * Equivalent to: bridge fdb append LLADDR dev D dst IP [vni N] [port P] [via DEV]
    */
-  append(spec: FdbSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareFdb, 'append', spec, spec?.signal);
+  append(spec: FdbSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareFdb, 'append', spec, opts);
   }
 
   /**
    * Adds an FDB entry or replaces the existing one.
    * Equivalent to: bridge fdb replace LLADDR dev D …
    */
-  replace(spec: FdbSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareFdb, 'replace', spec, spec?.signal);
+  replace(spec: FdbSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareFdb, 'replace', spec, opts);
   }
 
   /**
    * Deletes an FDB entry (on VXLAN with `dst`: only that remote of the MAC).
    * Equivalent to: bridge fdb del LLADDR dev D [self|master] [vlan V] [dst IP] …
    */
-  del(spec: FdbSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareFdb, 'del', spec, spec?.signal);
+  del(spec: FdbSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareFdb, 'del', spec, opts);
   }
 
   /**
    * Lists FDB entries, filtered in the kernel by port/device and bridge.
    * Equivalent to: bridge fdb show [dev D] [br B]
    */
-  async list(opts: FdbListOptions = {}): Promise<FdbEntry[]> {
-    specObject(opts, 'options');
-    const signal = opts.signal ? { signal: opts.signal } : {};
+  async list(opts: FdbListOptions = {}, callOpts?: CallOptions): Promise<FdbEntry[]> {
+    checkKeys(opts, ['dev', 'br', 'names'], 'filter');
+    const signal = signalOf(callOpts);
     const names = opts.names !== false ? this.links.names(signal) : undefined;
     // Keep the link dump from rejecting unobserved while the lookups and the FDB dump run.
     names?.catch(() => {});
     const [dev, master] = await Promise.all([
       opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
-      opts.master !== undefined ? this.links.resolver.resolve(opts.master, 'master') : undefined,
+      opts.br !== undefined ? this.links.resolver.resolve(opts.br, 'br') : undefined,
     ]);
     const w = new MessageWriter(RTM_GETNEIGH, NLM_F_DUMP);
     w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family: AF_BRIDGE }));
     if (dev !== undefined) w.u32(NDA.IFINDEX, dev, 'dev');
-    if (master !== undefined) w.u32(NDA.MASTER, master, 'master');
+    if (master !== undefined) w.u32(NDA.MASTER, master, 'br');
     const entries = await this.engine.request(w.finish(), { operation: 'fdb.list', dump: true, decode, ...signal });
     if (names) {
       const byIndex = await names;

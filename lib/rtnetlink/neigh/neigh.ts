@@ -7,8 +7,9 @@ import { AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE 
 import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../constants';
 import { MessageWriter, type AttrTable } from '../../wire/message-writer';
 import { NDMSG_SIZE, writeNdMsg } from '../structs';
-import { applyChange, linkIndex, specObject, type LinkField, type PreparedRequest } from '../request/prepare';
+import { applyChange, linkIndex, type LinkField, type PreparedRequest } from '../request/prepare';
 import type { Engine } from '../../core/engine';
+import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
 import { routeProtocols } from '../request/names';
@@ -42,7 +43,6 @@ export interface NeighSpec {
   use?: boolean;
   /** Protocol that installed it (`protocol`): a name from rt_protos ('static', 'babel' …) or 0–255. */
   protocol?: string | number;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.neigh.list()`. */
@@ -57,8 +57,13 @@ export interface NeighListOptions {
   proxy?: boolean;
   /** Resolve `dev` names (one extra link dump). Default true. */
   names?: boolean;
-  signal?: AbortSignal;
 }
+
+/** Keys a neighbour change accepts: NeighSpec's, and those of a listed Neighbour (ignored). */
+const NEIGH_KEYS = new Set([
+  'dev', 'address', 'lladdr', 'state', 'proxy', 'router', 'externLearn', 'managed', 'use', 'protocol',
+  'family', 'index', 'flags', 'type', 'probes', 'cacheInfo', 'unknown',
+]);
 
 /** What a neighbour change does (`ip neigh add|replace|change|del`). */
 export type NeighChange = 'add' | 'replace' | 'change' | 'del';
@@ -96,7 +101,7 @@ const NEIGH_ATTRS: AttrTable = {
 
 /** Validates a neighbour change; nothing is sent. Used by add/replace/change/del and rt.batch(). */
 export function prepareNeigh(change: NeighChange, spec: NeighSpec): PreparedRequest {
-  specObject(spec, 'neigh');
+  checkKeys(spec, NEIGH_KEYS, '');
   if (spec.dev === undefined) throw new ValidationError('dev', 'a neighbour entry needs a link');
   const addr = parseIp(spec.address, 'address');
   const lladdr = spec.lladdr !== undefined ? parseLladdr(spec.lladdr, 'lladdr') : undefined;
@@ -127,42 +132,43 @@ export class NeighApi {
    * Adds a neighbour entry; EEXIST if there is one.
    * Equivalent to: ip neigh add ADDR [lladdr L] dev D [nud STATE] [router] [extern_learn] [proxy]
    */
-  add(spec: NeighSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'add', spec, spec?.signal);
+  add(spec: NeighSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'add', spec, opts);
   }
 
   /**
    * Adds a neighbour entry or overwrites the existing one.
    * Equivalent to: ip neigh replace ADDR lladdr L dev D [nud STATE] …
    */
-  replace(spec: NeighSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'replace', spec, spec?.signal);
+  replace(spec: NeighSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'replace', spec, opts);
   }
 
   /**
    * Changes an existing neighbour entry; ENOENT if there is none.
    * Equivalent to: ip neigh change ADDR lladdr L dev D [nud STATE] …
    */
-  change(spec: NeighSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'change', spec, spec?.signal);
+  change(spec: NeighSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'change', spec, opts);
   }
 
   /**
    * Deletes a neighbour (or, with `proxy`, a proxy) entry.
    * Equivalent to: ip neigh del ADDR dev D [proxy]
    */
-  del(spec: Pick<NeighSpec, 'dev' | 'address' | 'proxy' | 'signal'>): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'del', spec, spec?.signal);
+  del(spec: Pick<NeighSpec, 'dev' | 'address' | 'proxy'>, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareNeigh, 'del', spec, opts);
   }
 
   /**
    * Lists neighbour entries of every state, filtered in the kernel by link and master.
    * Equivalent to: ip [-4|-6] neigh show nud all [dev D] [master M] [proxy]
    */
-  async list(opts: NeighListOptions = {}): Promise<Neighbour[]> {
-    specObject(opts, 'options');
+  async list(filter: NeighListOptions = {}, callOpts?: CallOptions): Promise<Neighbour[]> {
+    checkKeys(filter, ['dev', 'master', 'family', 'proxy', 'names'], 'filter');
+    const opts = filter;
     const families = opts.family !== undefined ? [familyNumber(opts.family)!] : [AF_INET, AF_INET6];
-    const signal = opts.signal ? { signal: opts.signal } : {};
+    const signal = signalOf(callOpts);
     const names = opts.names !== false ? this.links.names(signal) : undefined;
     // Keep the link dump from rejecting unobserved while the lookups and neighbour dumps run.
     names?.catch(() => {});

@@ -14,6 +14,7 @@ import { RTM_GETNSID, RTM_NEWNSID } from '../constants';
 import { MessageWriter } from '../../wire/message-writer';
 import { RTGENMSG_SIZE, writeRtGenMsg } from '../structs';
 import type { Engine } from '../../core/engine';
+import { signalOf, type CallOptions } from '../../core/options';
 
 /** NETNSA_* attribute numbers (linux/net_namespace.h). */
 export const NETNSA = { NSID: 1, PID: 2, FD: 3, TARGET_NSID: 4, CURRENT_NSID: 5 } as const;
@@ -38,10 +39,8 @@ interface NsidMessage {
 const decode = (buf: Buffer, off: number, len: number, type: number): NsidMessage | undefined =>
   type === RTM_NEWNSID ? decodeAttrs<NsidMessage>(nsidSchema, buf, off + NLMSG_HDRLEN + RTGENMSG_SIZE, off + len) : undefined;
 
-/** Options with an abort signal. */
-export interface NetnsIdOptions {
-  signal?: AbortSignal;
-}
+/** The control options of the nsid calls: `{ signal }`. */
+export type NetnsIdOptions = CallOptions;
 
 /** Namespace-id operations of one rtnetlink handle (ids as seen from the handle's namespace). */
 export class NetnsIdApi {
@@ -66,11 +65,11 @@ export class NetnsIdApi {
    *
    * Equivalent to: ip netns list-id  (the id of NAME, as `ip netns` shows it)
    */
-  async id(ns: NetnsRef, opts: NetnsIdOptions = {}): Promise<number> {
+  async id(ns: NetnsRef, opts?: CallOptions): Promise<number> {
     const w = new MessageWriter(RTM_GETNSID, 0);
     w.struct(RTGENMSG_SIZE, (b, at) => writeRtGenMsg(b, at, AF_UNSPEC));
     return this.withTarget(w, ns, 'ns', async (msg) => {
-      const [reply] = await this.engine.request(msg.finish(), { operation: 'netns.id', decode, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const [reply] = await this.engine.request(msg.finish(), { operation: 'netns.id', decode, ...signalOf(opts) });
       if (!reply || reply.nsid === undefined) throw new Error('netns.id: the kernel replied without NETNSA_NSID');
       return reply.nsid;
     });
@@ -82,13 +81,13 @@ export class NetnsIdApi {
    *
    * Equivalent to: ip netns set NAME ID
    */
-  async setId(ns: NetnsRef, id: number, opts: NetnsIdOptions = {}): Promise<void> {
+  async setId(ns: NetnsRef, id: number, opts?: CallOptions): Promise<void> {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new ValidationError('id', 'nsid must be an integer 0–2147483647');
     const w = new MessageWriter(RTM_NEWNSID, 0);
     w.struct(RTGENMSG_SIZE, (b, at) => writeRtGenMsg(b, at, AF_UNSPEC));
     w.s32(NETNSA.NSID, id, 'id');
     await this.withTarget(w, ns, 'ns', (msg) =>
-      this.engine.request(msg.finish(), { operation: 'netns.setId', ...(opts.signal ? { signal: opts.signal } : {}) }));
+      this.engine.request(msg.finish(), { operation: 'netns.setId', ...signalOf(opts) }));
   }
 
   /**
@@ -96,10 +95,10 @@ export class NetnsIdApi {
    *
    * Equivalent to: ip netns list-id
    */
-  async list(opts: NetnsIdOptions = {}): Promise<number[]> {
+  async list(opts?: CallOptions): Promise<number[]> {
     const w = new MessageWriter(RTM_GETNSID, NLM_F_DUMP);
     w.struct(RTGENMSG_SIZE, (b, at) => writeRtGenMsg(b, at, AF_UNSPEC));
-    const replies = await this.engine.request(w.finish(), { operation: 'netns.list', dump: true, decode, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const replies = await this.engine.request(w.finish(), { operation: 'netns.list', dump: true, decode, ...signalOf(opts) });
     return replies.flatMap((r) => (r.nsid !== undefined ? [r.nsid] : [])).sort((a, b) => a - b);
   }
 
@@ -110,7 +109,7 @@ export class NetnsIdApi {
    *
    * Equivalent to: the link-netns NAME column of `ip link show`
    */
-  async nameOf(nsid: number, opts: NetnsIdOptions = {}): Promise<string | undefined> {
+  async nameOf(nsid: number, opts?: CallOptions): Promise<string | undefined> {
     if (!Number.isInteger(nsid) || nsid < 0) throw new ValidationError('nsid', 'must be a non-negative integer');
     for (const name of await listNetns()) {
       let id: number;

@@ -101,3 +101,13 @@ export const linkTypes = table([
   [1, 'ether'], [24, 'ieee1394'], [32, 'infiniband'], [512, 'ppp'], [768, 'ipip'], [769, 'tunnel6'],
   [772, 'loopback'], [776, 'sit'], [778, 'gre'], [823, 'ip6gre'], [65534, 'none'], [65535, 'void'],
 ], 'link type');
+
+/** A routing table: an id, a name from rt_tables ('main', 'local', 'default'), or 'all'. */
+export type TableRef = number | 'main' | 'local' | 'default' | 'all' | string;
+
+/** Resolves a TableRef to a table id (0 = all tables). */
+export function tableId(ref: TableRef | undefined, field = 'table'): number {
+  if (ref === undefined) return RT_TABLE_MAIN;
+  if (ref === 'all') return 0;
+  return routeTables.number(ref, field, 0xffff_ffff);
+}

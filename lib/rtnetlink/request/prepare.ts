@@ -12,6 +12,7 @@
 import { NetlinkError, ValidationError } from '../../errors';
 import type { BuiltMessage, MessageWriter } from '../../wire/message-writer';
 import type { Decoder, Engine, HoldSlot, RequestOptions } from '../../core/engine';
+import { callSignal, type CallOptions } from '../../core/options';
 import { linkRefParts, type LinkIndexResolver, type LinkRef } from './link-ref';
 
 /** A link the request names, by the input field that named it, to be resolved before sending. */
@@ -114,10 +115,12 @@ export function submit<T>(engine: Engine, resolver: LinkIndexResolver, prep: Pre
  */
 export function applyChange<C, S>(
   engine: Engine, resolver: LinkIndexResolver,
-  prepare: (change: C, spec: S) => PreparedRequest, change: C, spec: S, signal?: AbortSignal,
+  prepare: (change: C, spec: S) => PreparedRequest, change: C, spec: S, opts?: CallOptions,
 ): Promise<void> {
   let prep: PreparedRequest;
+  let signal: AbortSignal | undefined;
   try {
+    signal = callSignal(opts);
     prep = prepare(change, spec);
   } catch (err) {
     return Promise.reject(err);

@@ -9,17 +9,17 @@ import { MessageWriter, type AttrTable } from '../../wire/message-writer';
 import { RTMSG_SIZE, writeRtMsg } from '../structs';
 import { applyChange, linkAttr, linkIndex, specObject, submit, uint, type LinkField, type PreparedRequest } from '../request/prepare';
 import type { Engine } from '../../core/engine';
+import { callSignal, checkKeys, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
-import { RT_SCOPE, RT_TABLE, RT_TABLE_MAIN, RTN, RTPROT_BOOT, routeProtocols, routeTables, routeTypes, scopes } from '../request/names';
+import { RT_SCOPE, RT_TABLE, RT_TABLE_MAIN, RTN, RTPROT_BOOT, routeProtocols, routeTypes, scopes, tableId, type TableRef } from '../request/names';
+
+export { tableId, type TableRef };
 import { decodeRoute, type Route } from './route-decode';
 import {
   lockMask, RTA, RTAX, ROUTE_PREF, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE, RTNH_F_ONLINK,
   type RouteMetrics,
 } from './route-schema';
-
-/** A routing table: an id, a name from rt_tables ('main', 'local', 'default'), or 'all'. */
-export type TableRef = number | 'main' | 'local' | 'default' | 'all' | string;
 
 /** Route types a caller may ask for. */
 export type RouteType =
@@ -83,7 +83,6 @@ export interface RouteSpec {
   expires?: number;
   /** Realm (`realm`, RTA_FLOW). */
   realm?: number;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.route.list()`. */
@@ -100,7 +99,6 @@ export interface RouteListOptions {
   type?: RouteType | number;
   /** Resolve `dev` names of routes (one extra link dump). Default true. */
   names?: boolean;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.route.get()` (`ip route get ADDR from … iif … oif … mark …`). */
@@ -124,17 +122,10 @@ export interface RouteGetOptions {
   fibMatch?: boolean;
   /** Resolve `dev` names (one link lookup). Default true. */
   names?: boolean;
-  signal?: AbortSignal;
 }
 
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWROUTE ? decodeRoute(buf, off, len) : undefined);
 
-/** Resolves a TableRef to a table id (0 = all tables). */
-export function tableId(ref: TableRef | undefined, field = 'table'): number {
-  if (ref === undefined) return RT_TABLE_MAIN;
-  if (ref === 'all') return 0;
-  return routeTables.number(ref, field, 0xffff_ffff);
-}
 
 /** What a route change does: its message type and flags (as `ip route add|replace|append|del`). */
 export type RouteChange = 'add' | 'replace' | 'append' | 'del';
@@ -179,9 +170,24 @@ const ROUTE_ATTRS: AttrTable = {
 
 const METRIC_NAMES = Object.keys(RTAX).filter((n) => n !== 'lock');
 
+/**
+ * Keys a route change accepts: the RouteSpec fields, and the fields a Route from `list()` or
+ * `get()` carries (ignored on a change), so a listed route can be handed back to `del()`.
+ */
+const ROUTE_KEYS = new Set([
+  'dst', 'family', 'gateway', 'dev', 'src', 'from', 'table', 'metric', 'scope', 'protocol', 'type', 'tos', 'onlink',
+  'multipath', 'metrics', 'mtu', 'pref', 'nhid', 'expires', 'realm',
+  'dstLen', 'fromLen', 'tableName', 'via', 'oif', 'iif', 'iifName', 'flags', 'mark', 'uid', 'cacheInfo',
+  'ttlPropagate', 'ipProto', 'sport', 'dport', 'encapType', 'encap', 'unknown',
+]);
+/** Keys of one next hop (NextHopSpec, and the decoded hop's fields). */
+const HOP_KEYS = new Set(['gateway', 'dev', 'weight', 'onlink', 'oif', 'flags', 'via', 'realm', 'encapType', 'encap', 'unknown']);
+const ROUTE_LIST_KEYS = ['table', 'family', 'dev', 'protocol', 'type', 'names'];
+const ROUTE_GET_KEYS = ['from', 'iif', 'oif', 'mark', 'uid', 'tos', 'ipProto', 'sport', 'dport', 'fibMatch', 'names'];
+
 /** Validates a route change; nothing is sent. Used by add/replace/append/del and rt.batch(). */
 export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequest {
-  specObject(spec, 'route');
+  checkKeys(spec, ROUTE_KEYS, '');
   const isDel = change === 'del';
   let family = familyNumber(spec.family);
   let dst: Buffer | undefined;
@@ -232,7 +238,7 @@ export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequ
     if (!Array.isArray(spec.multipath) || spec.multipath.length === 0) throw new ValidationError('multipath', 'expected a non-empty array of next hops');
     hops = spec.multipath.map((h, i) => {
       const at = `multipath.${i}`;
-      specObject(h, at);
+      checkKeys(h, HOP_KEYS, at);
       const hop: ParsedHop = {
         weight: h.weight !== undefined ? uint(h.weight, `${at}.weight`, 256) : 1,
         onlink: !!h.onlink,
@@ -337,24 +343,24 @@ export class RouteApi {
    *                [metric M] [scope S] [proto P] [onlink] [mtu N …] [pref P] [nhid N]
    *                [nexthop via G dev D weight W …]
    */
-  add(spec: RouteSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareRoute, 'add', spec, spec?.signal);
+  add(spec: RouteSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareRoute, 'add', spec, opts);
   }
 
   /**
    * Adds a route or replaces the one with the same key (dst, table, tos, metric).
    * Equivalent to: ip route replace …
    */
-  replace(spec: RouteSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareRoute, 'replace', spec, spec?.signal);
+  replace(spec: RouteSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareRoute, 'replace', spec, opts);
   }
 
   /**
    * Adds a route after existing ones with the same key (IPv6: adds a next hop to a multipath route).
    * Equivalent to: ip route append …
    */
-  append(spec: RouteSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareRoute, 'append', spec, spec?.signal);
+  append(spec: RouteSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareRoute, 'append', spec, opts);
   }
 
   /**
@@ -362,8 +368,8 @@ export class RouteApi {
    * any); NetlinkError 'ESRCH' when none does.
    * Equivalent to: ip route del DST [via GW] [dev D] [table T] [metric M] …
    */
-  del(spec: RouteSpec): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, prepareRoute, 'del', spec, spec?.signal);
+  del(spec: RouteSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.links.resolver, prepareRoute, 'del', spec, opts);
   }
 
   /**
@@ -371,16 +377,18 @@ export class RouteApi {
    * (strict check).
    * Equivalent to: ip [-4|-6] route show table T [dev D] [proto P] [type T]
    */
-  async list(opts: RouteListOptions = {}): Promise<Route[]> {
-    const table = tableId(opts.table);
-    const families = opts.family !== undefined ? [familyNumber(opts.family)!] : [AF_INET, AF_INET6];
-    const protocol = opts.protocol !== undefined ? routeProtocols.number(opts.protocol, 'protocol') : 0;
-    const type = opts.type !== undefined ? routeTypes.number(opts.type, 'type') : 0;
-    const names = opts.names !== false ? this.links.names(opts.signal ? { signal: opts.signal } : {}) : undefined;
+  async list(filter: RouteListOptions = {}, opts?: CallOptions): Promise<Route[]> {
+    checkKeys(filter, ROUTE_LIST_KEYS, 'filter');
+    const signal = callSignal(opts);
+    const table = tableId(filter.table);
+    const families = filter.family !== undefined ? [familyNumber(filter.family)!] : [AF_INET, AF_INET6];
+    const protocol = filter.protocol !== undefined ? routeProtocols.number(filter.protocol, 'protocol') : 0;
+    const type = filter.type !== undefined ? routeTypes.number(filter.type, 'type') : 0;
+    const names = filter.names !== false ? this.links.names(signal ? { signal } : {}) : undefined;
     // Keep the link dump from rejecting unobserved while the dev lookup and route dumps run.
     names?.catch(() => {});
-    const oif = opts.dev !== undefined ? await this.links.resolver.resolve(opts.dev, 'dev') : undefined;
-    const settled = await Promise.allSettled(families.map((f) => this.dump(f, table, oif, protocol, type, opts.signal)));
+    const oif = filter.dev !== undefined ? await this.links.resolver.resolve(filter.dev, 'dev') : undefined;
+    const settled = await Promise.allSettled(families.map((f) => this.dump(f, table, oif, protocol, type, signal)));
     // A table that exists for one family only is not an error when both were asked for.
     const missing = (r: PromiseSettledResult<Route[]>) => r.status === 'rejected' && r.reason instanceof NetlinkError && r.reason.code === 'ENOENT';
     const failed = settled.find((r) => r.status === 'rejected' && !(families.length > 1 && missing(r) && !settled.every(missing)));
@@ -403,8 +411,10 @@ export class RouteApi {
    * Asks the kernel which route a packet to `dst` would take (rules, tables, metrics and all).
    * Equivalent to: ip route get ADDR [from F] [iif I] [oif O] [mark M] [uid U] [fibmatch]
    */
-  async get(dst: string, opts: RouteGetOptions = {}): Promise<Route> {
-    specObject(opts, 'options');
+  async get(dst: string, spec: RouteGetOptions = {}, callOpts?: CallOptions): Promise<Route> {
+    checkKeys(spec, ROUTE_GET_KEYS, '');
+    const signal = callSignal(callOpts);
+    const opts = spec;
     const d = parseIp(dst, 'dst');
     const fam = d.family;
     const from = opts.from !== undefined ? parseIp(opts.from, 'from', fam).bytes : undefined;
@@ -431,7 +441,7 @@ export class RouteApi {
     if (sport !== undefined) w.u16be(RTA.SPORT, sport, 'sport');
     if (dport !== undefined) w.u16be(RTA.DPORT, dport, 'dport');
     const prep: PreparedRequest<Route> = { operation: 'route.get', msg: w.finish(), links, decode };
-    const [route] = await submit(this.engine, this.links.resolver, prep, opts.signal);
+    const [route] = await submit(this.engine, this.links.resolver, prep, signal);
     if (!route) throw new Error('route.get: the kernel acknowledged without a reply');
     if (opts.names !== false) {
       const wanted = new Set<number>();
@@ -441,7 +451,7 @@ export class RouteApi {
       const names = new Map<number, string>();
       await Promise.all([...wanted].map(async (i) => {
         try {
-          names.set(i, (await this.links.get(i, opts.signal ? { signal: opts.signal } : {})).name);
+          names.set(i, (await this.links.get(i, {}, signal ? { signal } : {})).name);
         } catch {
           // A link that vanished since the lookup just stays unnamed.
         }

@@ -9,9 +9,9 @@ import { MessageWriter } from '../../wire/message-writer';
 import { FIB_RULE_HDR_SIZE, writeFibRuleHdr } from '../structs';
 import { applyChange, specObject, uint, type PreparedRequest } from '../request/prepare';
 import type { Engine } from '../../core/engine';
+import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import { validateLinkName, type LinkIndexResolver } from '../request/link-ref';
-import { RT_TABLE_MAIN, routeProtocols } from '../request/names';
-import { tableId, type TableRef } from '../route/route';
+import { RT_TABLE_MAIN, routeProtocols, tableId, type TableRef } from '../request/names';
 import { decodeRule, type Rule } from './rule-decode';
 import { FIB_RULE_INVERT, FR_ACT, FRA, type RuleRange } from './rule-schema';
 
@@ -59,15 +59,20 @@ export interface RuleSpec {
   protocol?: string | number;
   /** Realms (`realms`, FRA_FLOW). */
   realms?: number;
-  signal?: AbortSignal;
 }
 
 /** Options of `rt.rule.list()`. */
 export interface RuleListOptions {
   /** Family; default both IPv4 and IPv6. */
   family?: FamilyName;
-  signal?: AbortSignal;
 }
+
+/** Keys a rule change accepts: RuleSpec's, and those of a listed Rule (ignored). */
+const RULE_KEYS = new Set([
+  'family', 'priority', 'from', 'to', 'iif', 'oif', 'fwmark', 'fwmask', 'tos', 'table', 'action', 'goto', 'not',
+  'suppressPrefixLength', 'suppressIfgroup', 'uidRange', 'ipProto', 'sport', 'dport', 'protocol', 'realms',
+  'dscp', 'tableName', 'flags', 'tunId', 'unknown',
+]);
 
 /** What a rule change does (`ip rule add|del`). */
 export type RuleChange = 'add' | 'del';
@@ -88,7 +93,7 @@ function portRange(v: number | RuleRange, field: string): RuleRange {
 
 /** Validates a rule change; nothing is sent. Used by add/del and rt.batch(). */
 export function prepareRule(change: RuleChange, spec: RuleSpec): PreparedRequest {
-  specObject(spec, 'rule');
+  checkKeys(spec, RULE_KEYS, '');
   const isDel = change === 'del';
   let family = familyNumber(spec.family);
   const from = spec.from !== undefined ? parseCidr(spec.from, 'from', family) : undefined;
@@ -174,29 +179,30 @@ export class RuleApi {
    * Equivalent to: ip rule add [not] [from P] [to P] [iif I] [oif O] [fwmark M/MASK] [tos T]
    *                [priority N] [table T | goto N | blackhole | unreachable | prohibit | nop] …
    */
-  add(spec: RuleSpec): Promise<void> {
-    return applyChange(this.engine, this.resolver, prepareRule, 'add', spec, spec?.signal);
+  add(spec: RuleSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.resolver, prepareRule, 'add', spec, opts);
   }
 
   /**
    * Deletes the first rule matching every field given; ENOENT when none does.
    * Equivalent to: ip rule del [priority N] [from P] [table T] …
    */
-  del(spec: RuleSpec): Promise<void> {
-    return applyChange(this.engine, this.resolver, prepareRule, 'del', spec, spec?.signal);
+  del(spec: RuleSpec, opts?: CallOptions): Promise<void> {
+    return applyChange(this.engine, this.resolver, prepareRule, 'del', spec, opts);
   }
 
   /**
    * Lists rules (the kernel does not filter rule dumps).
    * Equivalent to: ip [-4|-6] rule show
    */
-  async list(opts: RuleListOptions = {}): Promise<Rule[]> {
-    specObject(opts, 'options');
+  async list(opts: RuleListOptions = {}, callOpts?: CallOptions): Promise<Rule[]> {
+    checkKeys(opts, ['family'], 'filter');
+    const signal = signalOf(callOpts);
     const families = opts.family !== undefined ? [familyNumber(opts.family)!] : [AF_INET, AF_INET6];
     const dumps = await Promise.all(families.map((family) => {
       const w = new MessageWriter(RTM_GETRULE, NLM_F_DUMP);
       w.struct(FIB_RULE_HDR_SIZE, (b, at) => writeFibRuleHdr(b, at, { family }));
-      return this.engine.request(w.finish(), { operation: 'rule.list', dump: true, decode, ...(opts.signal ? { signal: opts.signal } : {}) });
+      return this.engine.request(w.finish(), { operation: 'rule.list', dump: true, decode, ...signal });
     }));
     return dumps.flat();
   }

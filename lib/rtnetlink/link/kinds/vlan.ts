@@ -16,7 +16,10 @@ export const VLAN_FLAGS = { reorderHdr: 0x1, gvrp: 0x2, looseBinding: 0x4, mvrp:
 /** VLAN device flags; on set only the named ones change. */
 export type VlanFlags = { [K in keyof typeof VLAN_FLAGS]?: boolean };
 
-/** A priority mapping (skb priority ⇄ 802.1p PCP). */
+/**
+ * A priority mapping. Egress: `from` an skb priority (any u32) `to` a PCP 0–7. Ingress:
+ * `from` a received PCP 0–7 `to` an skb priority (any u32).
+ */
 export interface VlanQosMapping {
   from: number;
   to: number;
@@ -87,8 +90,14 @@ const vlanFlags: AttrSpec = {
   },
 };
 
-/** IFLA_VLAN_{EGRESS,INGRESS}_QOS: a nest of struct ifla_vlan_qos_mapping { u32 from; u32 to }. */
-function qosAttr(name: string): AttrSpec {
+/**
+ * IFLA_VLAN_{EGRESS,INGRESS}_QOS: a nest of struct ifla_vlan_qos_mapping { u32 from; u32 to }.
+ * The direction decides which side is the 3-bit PCP: egress maps an skb priority (any u32) to
+ * a PCP (0–7), ingress maps a received PCP (0–7) to an skb priority (any u32), as
+ * `ip link add … egress-qos-map 4:5 ingress-qos-map 5:4` writes them.
+ */
+function qosAttr(name: 'egressQos' | 'ingressQos'): AttrSpec {
+  const pcpSide = name === 'egressQos' ? 'to' : 'from';
   return {
     name,
     type: 'nested',
@@ -105,8 +114,8 @@ function qosAttr(name: string): AttrSpec {
       v.forEach((m, i) => {
         const e = expectObject(m, `${field}[${i}]`);
         const buf = Buffer.alloc(8);
-        buf.writeUInt32LE(checkInt(e.from, `${field}[${i}].from`, 0, 0xffff_ffff), 0);
-        buf.writeUInt32LE(checkInt(e.to, `${field}[${i}].to`, 0, 7), 4);
+        buf.writeUInt32LE(checkInt(e.from, `${field}[${i}].from`, 0, pcpSide === 'from' ? 7 : 0xffff_ffff), 0);
+        buf.writeUInt32LE(checkInt(e.to, `${field}[${i}].to`, 0, pcpSide === 'to' ? 7 : 0xffff_ffff), 4);
         w.bytes(IFLA_VLAN_QOS_MAPPING, buf);
       });
       w.nestEnd();

@@ -11,6 +11,7 @@ import { RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_GETLINK, RTM_NEWLINK, RTM
 import { MessageWriter } from '../../../wire/message-writer';
 import { IFINFOMSG_SIZE, readIfInfoMsg, writeIfInfoMsg } from '../../structs';
 import type { Engine } from '../../../core/engine';
+import { callSignal, checkKeys, type CallOptions } from '../../../core/options';
 import { IFLA } from '../link-schema';
 import { checkBool, checkInt, parseVlanProtocol } from '../kinds/kind-codec';
 import { checkVlanId } from '../kinds/vlan';
@@ -24,13 +25,10 @@ import {
 export interface VfListOptions {
   /** Include per-VF counters (`VfInfo.stats`). Default false: the kernel skips gathering them. */
   stats?: boolean;
-  signal?: AbortSignal;
 }
 
-/** Options of `rt.vf.set()`. */
-export interface VfSetOptions {
-  signal?: AbortSignal;
-}
+/** The control options of `rt.vf.set()`: `{ signal }`. */
+export type VfSetOptions = CallOptions;
 
 /** A port VLAN for a VF. */
 export interface VfVlanChange {
@@ -192,8 +190,9 @@ export class VfApi {
    * Every VF of a PF, in VF order; [] when the link has no VFs (or no SR-IOV at all).
    * Equivalent to: ip -d [-s] link show dev PF   (the `vf N …` lines)
    */
-  async list(link: LinkRef, opts: VfListOptions = {}): Promise<VfInfo[]> {
-    const pf = await this.pf(link, opts.stats === true, opts.signal, 'vf.list');
+  async list(dev: LinkRef, filter: VfListOptions = {}, opts?: CallOptions): Promise<VfInfo[]> {
+    checkKeys(filter, ['stats'], 'filter');
+    const pf = await this.pf(dev, filter.stats === true, callSignal(opts), 'vf.list');
     return pf.vfs;
   }
 
@@ -201,9 +200,10 @@ export class VfApi {
    * One VF; ValidationError('vf') when the PF has no such VF.
    * Equivalent to: ip -d [-s] link show dev PF   (the `vf N` line)
    */
-  async get(link: LinkRef, vf: number, opts: VfListOptions = {}): Promise<VfInfo> {
+  async get(dev: LinkRef, vf: number, filter: VfListOptions = {}, opts?: CallOptions): Promise<VfInfo> {
+    checkKeys(filter, ['stats'], 'filter');
     checkVfNumber(vf);
-    const pf = await this.pf(link, opts.stats === true, opts.signal, 'vf.get');
+    const pf = await this.pf(dev, filter.stats === true, callSignal(opts), 'vf.get');
     checkVfInRange(pf, vf);
     const info = pf.vfs.find((v) => v.index === vf);
     if (!info) throw new Error(`vf.get: the driver of ${pf.name} reported no information for VF ${vf}`);
@@ -222,11 +222,13 @@ export class VfApi {
    *                [min_tx_rate MIN] [max_tx_rate MAX] [spoofchk on|off] [trust on|off]
    *                [state auto|enable|disable] [query_rss on|off] [node_guid G] [port_guid G]
    */
-  async set(link: LinkRef, vf: number, changes: VfChanges, opts: VfSetOptions = {}): Promise<void> {
-    linkRefParts(link, 'link');
+  async set(dev: LinkRef, vf: number, changes: VfChanges, opts?: CallOptions): Promise<void> {
+    const link = dev;
+    linkRefParts(link, 'dev');
+    const signal = callSignal(opts);
     checkVfNumber(vf);
     const { plan: partial, rate } = checkChanges(changes);
-    const pf = await this.pf(link, false, opts.signal, 'vf.set');
+    const pf = await this.pf(link, false, signal, 'vf.set');
     checkVfInRange(pf, vf);
     const plan: VfChangePlan = { vf, ...partial };
     if (plan.mac) {
@@ -252,6 +254,6 @@ export class VfApi {
     const w = new MessageWriter(RTM_SETLINK, 0);
     w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: pf.index }));
     encodeVfChanges(w, plan);
-    await this.engine.request(w.finish(), { operation: 'vf.set', ...(opts.signal ? { signal: opts.signal } : {}) });
+    await this.engine.request(w.finish(), { operation: 'vf.set', ...(signal ? { signal } : {}) });
   }
 }
