@@ -411,3 +411,13 @@ describe('add/set/del flow against a fake kernel', () => {
 });
 
 
+
+describe('VLAN QoS maps', () => {
+  it('ingress maps a PCP 0–7 to any skb priority; egress any priority to a PCP 0–7', () => {
+    const ok = (vlan: object) => planAdd({ name: 'v.1', kind: 'vlan', link: 'v0', vlan: { id: 1, ...vlan } } as any).builder.close();
+    expect(() => ok({ ingressQos: [{ from: 3, to: 100_000 }] })).not.toThrow();
+    expect(() => ok({ egressQos: [{ from: 100_000, to: 3 }] })).not.toThrow();
+    expect(() => ok({ ingressQos: [{ from: 8, to: 1 }] })).toThrow(expect.objectContaining({ field: 'vlan.ingressQos[0].from' }));
+    expect(() => ok({ egressQos: [{ from: 1, to: 8 }] })).toThrow(expect.objectContaining({ field: 'vlan.egressQos[0].to' }));
+  });
+});
