@@ -1,36 +1,54 @@
-// Compiles lib/ to dist/ (CommonJS + .d.ts), the demos to dist-demo/, and writes dist/index.mjs, an ES module that
-// re-exports every name of the CommonJS build so `import { open } from 'netlinkjs'` works.
+// Builds what the package ships from lib/:
+// - tsc: per-file CommonJS + .d.ts in dist/ (the declarations are the package's types);
+// - esbuild: the same code bundled into dist/netlinkjs.js (the package's `require` entry) and
+//   dist/netlinkjs-cli.js (the bin), with source maps into lib/. One file loads in a fraction
+//   of the time Node takes to resolve and compile a hundred (scripts/bench/load.mjs measures it);
+// - dist/index.mjs + index.d.mts: an ES module that re-exports every name of the bundle, so
+//   `import { open } from 'netlinkjs'` works and has types;
+// - the demos (dist-demo/), compiled on their own against dist/'s declarations: they are not
+//   library code and use the package by its name.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const require = createRequire(import.meta.url);
+const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 
-// Read the export names from the compiled module's source: loading it would need the addon,
-// which may not be built yet when `prepare` runs.
-const cjs = path.join(root, 'dist', 'index.js');
+const esbuild = require('esbuild');
+const common = {
+  bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, sourcesContent: false,
+  external: ['node-gyp-build'], logLevel: 'warning', absWorkingDir: root,
+};
+esbuild.buildSync({ ...common, entryPoints: ['lib/index.ts'], outfile: 'dist/netlinkjs.js' });
+esbuild.buildSync({ ...common, entryPoints: ['lib/cli/main.ts'], outfile: 'dist/netlinkjs-cli.js' });
+chmodSync(path.join(root, 'dist', 'netlinkjs-cli.js'), 0o755);
+
+// Read the export names from tsc's index.js source: loading it would need the addon, which may
+// not be built yet when `prepare` runs.
+const src = readFileSync(path.join(root, 'dist', 'index.js'), 'utf8');
 const names = new Set();
-const src = (await import('node:fs')).readFileSync(cjs, 'utf8');
 for (const m of src.matchAll(/exports\.([A-Za-z_$][\w$]*)\s*=/g)) names.add(m[1]);
 for (const m of src.matchAll(/Object\.defineProperty\(exports,\s*"([^"]+)"/g)) names.add(m[1]);
 for (const m of src.matchAll(/__exportStar\(require\("([^"]+)"\)/g)) {
   throw new Error(`dist/index.js uses export * from ${m[1]}; list the names explicitly in lib/index.ts`);
 }
 names.delete('__esModule');
-const body = [
-  "import cjs from './index.js';",
-  `export const { ${[...names].sort().join(', ')} } = cjs;`,
+const list = [...names].sort().join(', ');
+writeFileSync(path.join(root, 'dist', 'index.mjs'), [
+  "import cjs from './netlinkjs.js';",
+  `export const { ${list} } = cjs;`,
   'export default cjs;',
   '',
-].join('\n');
-writeFileSync(path.join(root, 'dist', 'index.mjs'), body);
-const cli = path.join(root, 'dist', 'cli', 'main.js');
-if (existsSync(cli)) chmodSync(cli, 0o755);
+].join('\n'));
+writeFileSync(path.join(root, 'dist', 'index.d.mts'), [
+  "import * as netlinkjs from './index.js';",
+  "export * from './index.js';",
+  'export default netlinkjs;',
+  '',
+].join('\n'));
 
-// The demos are not library code: they use the package by its name, compiled on their own
-// against dist/'s declarations (a checkout resolves 'netlinkjs' to itself through `exports`).
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'demo', 'tsconfig.json')], { stdio: 'inherit' });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Project root and the compiled package the measured programs load. */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const dist = path.join(root, 'dist', 'index.js');
+export const dist = path.join(root, 'dist', 'netlinkjs.js');
 export const args = process.argv.slice(2);
 
 /** `--name N` as a number, else `def`. */

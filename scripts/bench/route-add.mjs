@@ -2,7 +2,7 @@
 // Route add: netlinkjs against `ip -batch`, adding 100 000 routes.
 //
 // Builds a throwaway namespace, then in the same run and alternating, times a fresh `node`
-// process that loads dist/index.js and adds ROUTES routes with a plain
+// process that loads the package (dist/netlinkjs.js) and adds ROUTES routes with a plain
 // `Promise.all(routes.map((r) => rt.route.add(r)))` against `ip -batch FILE` adding the same
 // routes (`route add 10.x.y.z/32 via 10.0.0.2 dev v0 table 100`). Each timing is the whole
 // program: start, parse/build, every request and its ack, exit. Table 100 is flushed between

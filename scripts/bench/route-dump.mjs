@@ -2,7 +2,7 @@
 // Route dump: netlinkjs against iproute2 on a table of 100 000 routes.
 //
 // Builds a throwaway namespace holding ROUTES routes in table 100 (set up with `ip -batch`),
-// then, in the same run and alternating, times a fresh `node` process that loads dist/index.js
+// then, in the same run and alternating, times a fresh `node` process that loads the package (dist/netlinkjs.js)
 // and calls `rt.route.list({ table: 100 })` against `ip -j route show table 100`. Prints both
 // medians and the ratio (ours / iproute2). The namespace is removed on exit, error or Ctrl-C.
 //

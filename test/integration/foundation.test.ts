@@ -198,7 +198,7 @@ describe.skipIf(!isRoot)('foundation against the kernel', () => {
   });
 
   it('an idle handle does not keep the process alive', () => {
-    const entry = path.resolve(__dirname, '../../dist/index.js');
+    const entry = path.resolve(__dirname, '../../dist/netlinkjs.js');
     // exits on its own although the handle is never closed
     const out = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(entry)}).open().then(async (rt) => { await rt.link.get(1); console.log('idle'); })`], { encoding: 'utf8', timeout: 20_000 });
     expect(out.trim()).toBe('idle');
