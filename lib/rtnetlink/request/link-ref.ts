@@ -5,21 +5,12 @@
  */
 import { NetlinkError, ValidationError } from '../../errors';
 import { Hold } from '../../core/engine';
+import { validateLinkName } from '../../core/ifname';
 
 /** A link by name, ifindex or object. */
 export type LinkRef = string | number | { index: number };
 
-/** Checks a link name the way the kernel does (dev_valid_name): 1–15 bytes, no '/', ':', whitespace. */
-export function validateLinkName(name: unknown, field = 'name'): asserts name is string {
-  if (name === lastValidName) return; // a bulk change names the same link 100 000 times
-  if (typeof name !== 'string' || name.length === 0) throw new ValidationError(field, 'link name must be a non-empty string');
-  if (Buffer.byteLength(name) > 15) throw new ValidationError(field, `link name ${JSON.stringify(name)} is longer than 15 bytes`);
-  if (name === '.' || name === '..' || /[/:\s]/.test(name)) {
-    throw new ValidationError(field, `link name ${JSON.stringify(name)} may not contain '/', ':' or whitespace`);
-  }
-  lastValidName = name;
-}
-let lastValidName: string | undefined;
+export { validateLinkName };
 
 /** Splits a LinkRef into what goes on the wire: an index, or a (validated) name. */
 export function linkRefParts(ref: LinkRef, field = 'link'): { index?: number; name?: string } {
