@@ -1,6 +1,8 @@
 /**
  * Loads the compiled addon (a prebuild for this platform when one exists, else
  * build/Release) and gives it its typed shape. Every native call goes through here.
+ * NETLINKJS_ADDON_PATH names another build of the addon (a .node file) to load instead: the
+ * sanitizer run (`npm run test:asan`) points it at its instrumented build.
  */
 import path from 'node:path';
 import type { NetlinkNative } from './core/native-netlink';
@@ -18,6 +20,9 @@ let cached: Native | undefined;
 
 /** The addon, loaded on first use so that pure-codec users never need it built. */
 export function native(): Native {
-  cached ??= load(packageRoot) as Native;
+  if (cached === undefined) {
+    const override = process.env.NETLINKJS_ADDON_PATH;
+    cached = (override ? require(path.resolve(override)) : load(packageRoot)) as Native;
+  }
   return cached;
 }

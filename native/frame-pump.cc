@@ -2,9 +2,18 @@
 //
 // The fd is non-blocking and watched by a uv_poll_t on the main loop. Each readable wakeup
 // reads frames until EAGAIN, the batch limit or the end of the arena, packing them into one
-// JS-owned arena, then makes ONE call into JS with the count; offsets and lengths are written
-// into a JS-owned Uint32Array. The arena and that array are reused for every batch, so frames
-// cost a read() each and no allocation; their views are valid only during the call.
+// arena, then makes ONE call into JS with the count; offsets and lengths are written into a
+// Uint32Array. The arena and that array are reused for every batch, so frames cost a read()
+// each and no allocation; their views are valid only during the call.
+//
+// The arena, the meta array and the stats array are allocated HERE and lent to JS as external
+// ArrayBuffers, never the other way round: the pump writes into them from libuv callbacks at
+// any time, so their memory must not be something JS can free. Each block is reference-counted
+// between the pump and the ArrayBuffer's finalizer, so it lives until both have let go whatever
+// JS does with the buffer. Node refuses to transfer external ArrayBuffers (structuredClone and
+// postMessage copy or throw); should one get detached anyway (ArrayBuffer.prototype.transfer
+// on newer Node), the pump notices on its next wakeup, lends fresh buffers and tells JS
+// (kEvBuffers) before handing it any frame.
 //
 // Writes are tried at once. EAGAIN queues a copy and watches for POLLOUT; 'drain' fires when
 // the queue empties. Link-down style errors (EIO, ENETDOWN …) drop the frame and count it.
@@ -17,9 +26,11 @@
 #include <uv.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "errno-error.h"
@@ -45,8 +56,9 @@ enum Stat {
   kStatCount
 };
 
-// Event kinds passed to the JS callback as its first argument.
-enum Event { kEvFrames = 0, kEvDrain = 1, kEvClose = 2 };
+// Event kinds passed to the JS callback as its first argument. kEvBuffers: buffers() returns
+// new objects (the old ones were detached); JS must drop its references to the old ones.
+enum Event { kEvFrames = 0, kEvDrain = 1, kEvClose = 2, kEvBuffers = 3 };
 
 // Outcome of one frame write (returned by write()).
 enum WriteResult { kWritten = 0, kQueued = 1, kDropped = 2, kClosed = 3 };
@@ -56,6 +68,63 @@ enum WriteResult { kWritten = 0, kQueued = 1, kDropped = 2, kClosed = 3 };
 constexpr uint32_t kSpanZeroPrefix = 0x100;
 
 constexpr size_t kMaxPrefix = 64;
+
+// Bounds of the sizes the constructor accepts. Frame offsets travel to JS as uint32, and the
+// largest frame a TUN/TAP hands over is 64 KiB plus headers: a megabyte is far beyond it.
+constexpr size_t kMaxArena = size_t{1} << 30;
+constexpr size_t kMaxFrameLimit = size_t{1} << 20;
+constexpr size_t kMaxBatchFrames = 65536;
+
+// Frames start on 8-byte boundaries so JS can read headers with aligned typed views.
+constexpr size_t kFrameAlign = 8;
+inline size_t AlignUp(size_t n) { return (n + kFrameAlign - 1) & ~(kFrameAlign - 1); }
+
+// Memory shared between the pump and the ArrayBuffer that lends it to JS; freed when the last
+// owner (the pump, or the ArrayBuffer's finalizer) drops its shared_ptr.
+struct Block {
+  explicit Block(size_t n) : data(static_cast<uint8_t*>(std::calloc(n == 0 ? 1 : n, 1))), len(n) {
+    if (data == nullptr) throw std::bad_alloc();
+  }
+  ~Block() { std::free(data); }
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
+  uint8_t* data;
+  size_t len;
+};
+using BlockPtr = std::shared_ptr<Block>;
+
+// Finalizer of a lent ArrayBuffer: drops the ArrayBuffer's share of its block.
+void ReleaseBlock(Napi::Env, uint8_t*, BlockPtr* share) { delete share; }
+
+// An external ArrayBuffer over `block` that keeps it alive as long as it exists.
+Napi::ArrayBuffer LendArrayBuffer(Napi::Env env, const BlockPtr& block) {
+  auto* share = new BlockPtr(block);
+  try {
+    return Napi::ArrayBuffer::New(env, block->data, block->len,
+                                  [](Napi::Env, void*, BlockPtr* s) { delete s; }, share);
+  } catch (...) {
+    delete share;
+    throw;
+  }
+}
+
+// A Buffer (so JS gets readUInt16BE, subarray …) over `block`, keeping it alive likewise.
+Napi::Buffer<uint8_t> LendBuffer(Napi::Env env, const BlockPtr& block) {
+  auto* share = new BlockPtr(block);
+  try {
+    return Napi::Buffer<uint8_t>::New(env, block->data, block->len, ReleaseBlock, share);
+  } catch (...) {
+    delete share;
+    throw;
+  }
+}
+
+// True when `v` (an ArrayBuffer or a view on one) no longer has its memory.
+bool Detached(Napi::Value v) {
+  if (v.IsArrayBuffer()) return v.As<Napi::ArrayBuffer>().IsDetached();
+  if (v.IsTypedArray()) return v.As<Napi::TypedArray>().ArrayBuffer().IsDetached();
+  return true;
+}
 
 // Errors that mean the device is gone for good: stop polling, close, report 'close'.
 bool DeviceGone(int err) { return err == EBADFD || err == EBADF || err == ENODEV || err == ENXIO; }
@@ -74,48 +143,41 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
                            InstanceMethod<&FramePump::Close>("close"),
                            InstanceMethod<&FramePump::Ref>("ref"),
                            InstanceMethod<&FramePump::Unref>("unref"),
+                           InstanceMethod<&FramePump::Buffers>("buffers"),
                            InstanceAccessor<&FramePump::GetFd>("fd"),
                        });
   }
 
-  // new FramePump(fd, arena: Buffer, meta: Uint32Array, stats: Float64Array,
-  //               opts: { maxFrame, batchFrames, maxQueueFrames, maxQueueBytes, prefixBytes },
-  //               onEvent: (kind, n) => void)
-  // The pump takes ownership of fd (closes it on close()).
+  // new FramePump(fd, opts: { arenaBytes, maxFrame, batchFrames, maxQueueFrames, maxQueueBytes,
+  //                          prefixBytes }, onEvent: (kind, n) => void)
+  // The pump takes ownership of fd (closes it on close()). buffers() lends the arena, the
+  // [offset, length] meta array and the stats array it allocated.
   explicit FramePump(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FramePump>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 6 || !info[0].IsNumber() || !info[1].IsBuffer() || !info[2].IsTypedArray() ||
-        !info[3].IsTypedArray() || !info[4].IsObject() || !info[5].IsFunction()) {
-      throw Napi::TypeError::New(env, "FramePump(fd, arena, meta, stats, opts, onEvent)");
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsObject() || !info[2].IsFunction()) {
+      throw Napi::TypeError::New(env, "FramePump(fd, opts, onEvent)");
     }
     fd_ = info[0].As<Napi::Number>().Int32Value();
-    auto arena = info[1].As<Napi::Buffer<uint8_t>>();
-    auto meta = info[2].As<Napi::TypedArray>();
-    auto stats = info[3].As<Napi::TypedArray>();
-    if (meta.TypedArrayType() != napi_uint32_array || stats.TypedArrayType() != napi_float64_array) {
-      throw Napi::TypeError::New(env, "meta must be a Uint32Array and stats a Float64Array");
-    }
-    Napi::Object opts = info[4].As<Napi::Object>();
-    maxFrame_ = OptSize(opts, "maxFrame", 65600);
-    batchFrames_ = OptSize(opts, "batchFrames", 256);
-    maxQueueFrames_ = OptSize(opts, "maxQueueFrames", 1024);
-    maxQueueBytes_ = OptSize(opts, "maxQueueBytes", 8u << 20);
-    prefixBytes_ = OptSize(opts, "prefixBytes", 0);
+    Napi::Object opts = info[1].As<Napi::Object>();
+    maxFrame_ = OptSize(env, opts, "maxFrame", 65600, 1, kMaxFrameLimit);
+    size_t arenaBytes = OptSize(env, opts, "arenaBytes", 2 * maxFrame_, maxFrame_, kMaxArena);
+    batchFrames_ = OptSize(env, opts, "batchFrames", 256, 1, kMaxBatchFrames);
+    maxQueueFrames_ = OptSize(env, opts, "maxQueueFrames", 1024, 0, SIZE_MAX);
+    maxQueueBytes_ = OptSize(env, opts, "maxQueueBytes", 8u << 20, 0, SIZE_MAX);
+    prefixBytes_ = OptSize(env, opts, "prefixBytes", 0, 0, kMaxPrefix);
     if (fd_ < 0) throw Napi::RangeError::New(env, "fd must be a non-negative integer");
-    if (prefixBytes_ > kMaxPrefix) throw Napi::RangeError::New(env, "prefixBytes is too large");
-    if (arena.Length() < maxFrame_) throw Napi::RangeError::New(env, "arena is smaller than maxFrame");
-    if (batchFrames_ == 0) throw Napi::RangeError::New(env, "batchFrames must be positive");
-    if (meta.ElementLength() < 2 * batchFrames_) throw Napi::RangeError::New(env, "meta must hold 2 × batchFrames");
-    if (stats.ElementLength() != kStatCount) throw Napi::RangeError::New(env, "stats must hold exactly " + std::to_string(kStatCount) + " slots");
 
-    arena_ = arena.Data();
-    arenaLen_ = arena.Length();
-    meta_ = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(meta.ArrayBuffer().Data()) + meta.ByteOffset());
-    stats_ = reinterpret_cast<double*>(static_cast<uint8_t*>(stats.ArrayBuffer().Data()) + stats.ByteOffset());
-    arenaRef_ = Napi::Persistent(arena.As<Napi::Object>());
-    metaRef_ = Napi::Persistent(meta.As<Napi::Object>());
-    statsRef_ = Napi::Persistent(stats.As<Napi::Object>());
-    onEvent_ = Napi::Persistent(info[5].As<Napi::Function>());
+    try {
+      arena_ = std::make_shared<Block>(arenaBytes);
+      meta_ = std::make_shared<Block>(2 * batchFrames_ * sizeof(uint32_t));
+      stats_ = std::make_shared<Block>(kStatCount * sizeof(double));
+    } catch (const std::bad_alloc&) {
+      ThrowErrno(env, ENOMEM, "FramePump arena");
+    }
+    LendArena(env);
+    LendMeta(env);
+    LendStats(env);
+    onEvent_ = Napi::Persistent(info[2].As<Napi::Function>());
     asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "netlinkjs.FramePump", info.This().As<Napi::Object>());
     std::memset(zeroPrefix_, 0, sizeof zeroPrefix_);
 
@@ -136,9 +198,11 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     Napi::ObjectWrap<FramePump>::Ref();
   }
 
+  // Only reached once Shutdown() dropped the self-reference (or during environment teardown),
+  // so the poll handle is normally gone already.
   ~FramePump() override {
     inDestructor_ = true;
-    Shutdown(0);
+    Shutdown(0, /*finalizing=*/true);
   }
 
  private:
@@ -147,11 +211,77 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     FramePump* owner;
   };
 
-  static size_t OptSize(Napi::Object opts, const char* key, size_t dflt) {
+  // An integer option in [min, max]; absent (undefined) takes `dflt`. The message names the
+  // option so a caller that skipped JS validation still learns what was wrong.
+  static size_t OptSize(Napi::Env env, Napi::Object opts, const char* key, size_t dflt, size_t min, size_t max) {
     Napi::Value v = opts.Get(key);
-    if (!v.IsNumber()) return dflt;
-    double d = v.As<Napi::Number>().DoubleValue();
-    return d < 0 ? 0 : static_cast<size_t>(d);
+    if (v.IsUndefined()) return dflt;
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != static_cast<double>(static_cast<size_t>(d))) {
+      throw Napi::RangeError::New(env, std::string(key) + " must be an integer " + std::to_string(min) + "–" +
+                                           (max == SIZE_MAX ? std::string("…") : std::to_string(max)));
+    }
+    return static_cast<size_t>(d);
+  }
+
+  uint8_t* arena() const { return arena_->data; }
+  uint32_t* meta() const { return reinterpret_cast<uint32_t*>(meta_->data); }
+  double* stats() const { return reinterpret_cast<double*>(stats_->data); }
+
+  void LendArena(Napi::Env env) { arenaRef_ = Napi::Persistent(LendBuffer(env, arena_).As<Napi::Object>()); }
+  void LendMeta(Napi::Env env) {
+    Napi::ArrayBuffer ab = LendArrayBuffer(env, meta_);
+    metaRef_ = Napi::Persistent(Napi::Uint32Array::New(env, 2 * batchFrames_, ab, 0).As<Napi::Object>());
+  }
+  void LendStats(Napi::Env env) {
+    Napi::ArrayBuffer ab = LendArrayBuffer(env, stats_);
+    statsRef_ = Napi::Persistent(Napi::Float64Array::New(env, kStatCount, ab, 0).As<Napi::Object>());
+  }
+
+  // buffers() → { arena: Buffer, meta: Uint32Array, stats: Float64Array }, the objects lent now.
+  Napi::Value Buffers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("arena", arenaRef_.Value());
+    o.Set("meta", metaRef_.Value());
+    o.Set("stats", statsRef_.Value());
+    return o;
+  }
+
+  // Re-lends any buffer JS managed to detach (the pump's memory is its own either way: this is
+  // about JS seeing the frames, not about safety). Returns true when something was replaced.
+  // The old block is kept by whoever holds the detached contents; the pump moves to a new one
+  // so the two can never alias.
+  bool RelendDetached() {
+    try {
+      return RelendDetachedOrThrow();
+    } catch (const std::exception&) {
+      return false;  // environment shutting down: nothing will read the buffers any more
+    }
+  }
+
+  bool RelendDetachedOrThrow() {
+    Napi::Env env = env_;
+    Napi::HandleScope scope(env);
+    bool replaced = false;
+    if (Detached(arenaRef_.Value())) {
+      arena_ = std::make_shared<Block>(arena_->len);
+      LendArena(env);
+      replaced = true;
+    }
+    if (Detached(metaRef_.Value())) {
+      meta_ = std::make_shared<Block>(meta_->len);
+      LendMeta(env);
+      replaced = true;
+    }
+    if (Detached(statsRef_.Value())) {
+      auto fresh = std::make_shared<Block>(stats_->len);
+      std::memcpy(fresh->data, stats_->data, stats_->len);  // counters are cumulative
+      stats_ = std::move(fresh);
+      LendStats(env);
+      replaced = true;
+    }
+    return replaced;
   }
 
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
@@ -217,6 +347,11 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "frames must be an array");
     Napi::Array frames = info[0].As<Napi::Array>();
     uint32_t n = frames.Length();
+    // Every element is fetched before any pointer is taken: a getter on the array could run JS
+    // that detaches a buffer fetched earlier (or the prefixes).
+    std::vector<Napi::Value> values;
+    values.reserve(n);
+    for (uint32_t i = 0; i < n; i++) values.push_back(frames.Get(i));
     const uint8_t* prefixes = nullptr;
     size_t step = 0;  // 0: the same (zero) prefix for every frame
     if (info.Length() > 1) {
@@ -236,9 +371,8 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     std::vector<Bytes> list;
     list.reserve(n);
     for (uint32_t i = 0; i < n; i++) {
-      Napi::Value v = frames.Get(i);
-      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "frames[" + std::to_string(i) + "] must be a Uint8Array");
-      list.push_back(BytesOf(v.As<Napi::TypedArray>()));
+      if (!values[i].IsTypedArray()) throw Napi::TypeError::New(env, "frames[" + std::to_string(i) + "] must be a Uint8Array");
+      list.push_back(BytesOf(values[i].As<Napi::TypedArray>()));
     }
     uint32_t accepted = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -261,11 +395,14 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     Napi::Array bufs = info[0].As<Napi::Array>();
     uint32_t nb = bufs.Length();
     if (nb > 255) throw Napi::RangeError::New(env, "at most 255 buffers");
+    // As in writeBatch: run every getter before taking any pointer.
+    std::vector<Napi::Value> values;
+    values.reserve(nb);
+    for (uint32_t i = 0; i < nb; i++) values.push_back(bufs.Get(i));
     Bytes views[255];
     for (uint32_t i = 0; i < nb; i++) {
-      Napi::Value v = bufs.Get(i);
-      if (!v.IsTypedArray()) throw Napi::TypeError::New(env, "buffers[" + std::to_string(i) + "] must be a Uint8Array");
-      views[i] = BytesOf(v.As<Napi::TypedArray>());
+      if (!values[i].IsTypedArray()) throw Napi::TypeError::New(env, "buffers[" + std::to_string(i) + "] must be a Uint8Array");
+      views[i] = BytesOf(values[i].As<Napi::TypedArray>());
     }
     Napi::TypedArray spansArr = info[1].As<Napi::TypedArray>();
     if (spansArr.TypedArrayType() != napi_uint32_array) throw Napi::TypeError::New(env, "spans must be a Uint32Array");
@@ -316,24 +453,24 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
         n = write(fd_, data, len);
       }
       if (n >= 0) {
-        stats_[kTxFrames] += 1;
-        stats_[kTxBytes] += static_cast<double>(len);
+        stats()[kTxFrames] += 1;
+        stats()[kTxBytes] += static_cast<double>(len);
         return kWritten;
       }
       int err = errno;
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) return Enqueue(pre, preLen, data, len);
-      stats_[kLastErrno] = err;
+      stats()[kLastErrno] = err;
       if (DeviceGone(err)) {
-        stats_[kTxDrops] += 1;
-        stats_[kTxErrors] += 1;
+        stats()[kTxDrops] += 1;
+        stats()[kTxErrors] += 1;
         Shutdown(err);
         return kClosed;
       }
       // EIO (link down), ENETDOWN, EINVAL (malformed vnet header), EMSGSIZE, ENOMEM …:
       // this frame is lost, the device is fine.
-      stats_[kTxDrops] += 1;
-      stats_[kTxErrors] += 1;
+      stats()[kTxDrops] += 1;
+      stats()[kTxErrors] += 1;
       return kDropped;
     }
   }
@@ -341,7 +478,7 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
   int Enqueue(const uint8_t* pre, size_t preLen, const uint8_t* data, size_t len) {
     size_t total = preLen + len;
     if (queue_.size() >= maxQueueFrames_ || queuedBytes_ + total > maxQueueBytes_) {
-      stats_[kTxDrops] += 1;
+      stats()[kTxDrops] += 1;
       return kDropped;
     }
     std::vector<uint8_t> copy(total);
@@ -349,8 +486,8 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     std::memcpy(copy.data() + preLen, data, len);
     queue_.push_back(Pending{std::move(copy), len});
     queuedBytes_ += total;
-    stats_[kQueuedFrames] = static_cast<double>(queue_.size());
-    stats_[kQueuedBytes] = static_cast<double>(queuedBytes_);
+    stats()[kQueuedFrames] = static_cast<double>(queue_.size());
+    stats()[kQueuedBytes] = static_cast<double>(queuedBytes_);
     return kQueued;
   }
 
@@ -366,22 +503,22 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
         int err = errno;
         if (err == EINTR) continue;
         if (err == EAGAIN || err == EWOULDBLOCK) return false;
-        stats_[kLastErrno] = err;
-        stats_[kTxDrops] += 1;
-        stats_[kTxErrors] += 1;
+        stats()[kLastErrno] = err;
+        stats()[kTxDrops] += 1;
+        stats()[kTxErrors] += 1;
         if (DeviceGone(err)) {
           Shutdown(err);
           return false;
         }
       } else {
-        stats_[kTxFrames] += 1;
-        stats_[kTxBytes] += static_cast<double>(p.payload);
+        stats()[kTxFrames] += 1;
+        stats()[kTxBytes] += static_cast<double>(p.payload);
       }
       queuedBytes_ -= p.bytes.size();
       queue_.pop_front();
     }
-    stats_[kQueuedFrames] = static_cast<double>(queue_.size());
-    stats_[kQueuedBytes] = static_cast<double>(queuedBytes_);
+    stats()[kQueuedFrames] = static_cast<double>(queue_.size());
+    stats()[kQueuedBytes] = static_cast<double>(queuedBytes_);
     return queue_.empty() && !closed_;
   }
 
@@ -398,7 +535,7 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     } else {
       int rc = uv_poll_start(&handle_->poll, want, &FramePump::OnPoll);
       if (rc != 0) {
-        stats_[kLastErrno] = -rc;
+        stats()[kLastErrno] = -rc;
         events_ = 0;
       }
     }
@@ -413,14 +550,20 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
 
   void HandlePoll(int status, int events) {
     if (closed_) return;
+    // JS ran since the last wakeup: if it detached a lent buffer, lend new ones before any
+    // frame is delivered into memory JS could no longer see.
+    if (RelendDetached()) {
+      Emit(kEvBuffers, 0);
+      if (closed_) return;
+    }
     if (status < 0) {
       // POLLERR: libuv has stopped the handle. A TUN/TAP fd reports it once its device is
       // deleted; read() tells us the real errno.
       events_ = 0;
-      ssize_t n = read(fd_, arena_, arenaLen_ < maxFrame_ ? arenaLen_ : maxFrame_);
+      ssize_t n = read(fd_, arena(), maxFrame_);  // the constructor ensured arena ≥ maxFrame
       int err = n < 0 ? errno : 0;
       if (n < 0 && err != EAGAIN && err != EINTR) {
-        stats_[kLastErrno] = err;
+        stats()[kLastErrno] = err;
         CloseAndReport(err);
         return;
       }
@@ -430,11 +573,11 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
       }
       // A transient error with data still flowing: deliver what we read and watch again.
       if (n > 0) {
-        meta_[0] = 0;
-        meta_[1] = static_cast<uint32_t>(n);
-        stats_[kRxFrames] += 1;
-        stats_[kRxBytes] += static_cast<double>(n);
-        stats_[kRxBatches] += 1;
+        meta()[0] = 0;
+        meta()[1] = static_cast<uint32_t>(n);
+        stats()[kRxFrames] += 1;
+        stats()[kRxBytes] += static_cast<double>(n);
+        stats()[kRxBatches] += 1;
         Emit(kEvFrames, 1);
       }
       UpdatePoll();
@@ -443,13 +586,17 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     if ((events & UV_WRITABLE) && !queue_.empty()) {
       bool drained = Flush();
       if (closed_) {
-        Emit(kEvClose, stats_[kClosedErrno]);
+        Emit(kEvClose, stats()[kClosedErrno]);
         return;
       }
       if (drained) {
         UpdatePoll();
         Emit(kEvDrain, 0);
         if (closed_) return;
+        if (RelendDetached()) {
+          Emit(kEvBuffers, 0);
+          if (closed_) return;
+        }
       }
     }
     if ((events & UV_READABLE) && started_ && !paused_) ReadBatch();
@@ -459,28 +606,31 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     size_t pos = 0;
     size_t count = 0;
     int fatal = 0;
-    while (count < batchFrames_ && arenaLen_ - pos >= maxFrame_) {
-      ssize_t n = read(fd_, arena_ + pos, maxFrame_);
+    const size_t arenaLen = arena_->len;
+    // pos advances by frame lengths rounded up to 8, so it can overshoot the end by up to 7
+    // bytes: test pos against the end before subtracting (the difference is unsigned).
+    while (count < batchFrames_ && pos < arenaLen && arenaLen - pos >= maxFrame_) {
+      ssize_t n = read(fd_, arena() + pos, maxFrame_);
       if (n < 0) {
         int err = errno;
         if (err == EINTR) continue;
         if (err == EAGAIN || err == EWOULDBLOCK) break;
-        stats_[kLastErrno] = err;
-        stats_[kRxErrors] += 1;
+        stats()[kLastErrno] = err;
+        stats()[kRxErrors] += 1;
         if (DeviceGone(err)) fatal = err;
         break;
       }
       if (n == 0) break;
-      meta_[2 * count] = static_cast<uint32_t>(pos);
-      meta_[2 * count + 1] = static_cast<uint32_t>(n);
-      stats_[kRxFrames] += 1;
-      stats_[kRxBytes] += static_cast<double>(n);
+      meta()[2 * count] = static_cast<uint32_t>(pos);
+      meta()[2 * count + 1] = static_cast<uint32_t>(n);
+      stats()[kRxFrames] += 1;
+      stats()[kRxBytes] += static_cast<double>(n);
       count++;
       // Keep frames 8-byte aligned so JS can read headers with aligned typed views.
-      pos += (static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
+      pos += AlignUp(static_cast<size_t>(n));
     }
     if (count > 0) {
-      stats_[kRxBatches] += 1;
+      stats()[kRxBatches] += 1;
       Emit(kEvFrames, static_cast<double>(count));
     }
     if (fatal != 0 && !closed_) CloseAndReport(fatal);
@@ -503,16 +653,19 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
   }
 
   // Stops polling, closes the fd and forgets queued frames. Safe to call repeatedly and from
-  // inside the frames callback (the arena stays alive: JS owns it).
-  void Shutdown(int err) {
+  // inside the frames callback (the arena stays alive: the lent buffers share it). From the
+  // finalizer the handle is only stopped and detached, never uv_close()d: the loop may be gone.
+  void Shutdown(int err, bool finalizing = false) {
     if (closed_) return;
     closed_ = true;
-    if (err != 0 && stats_ != nullptr) stats_[kClosedErrno] = err;
+    if (err != 0) stats()[kClosedErrno] = err;
     if (handle_ != nullptr) {
       uv_poll_stop(&handle_->poll);
       handle_->owner = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll),
-               [](uv_handle_t* h) { delete reinterpret_cast<PollHandle*>(h); });
+      if (!finalizing) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll),
+                 [](uv_handle_t* h) { delete reinterpret_cast<PollHandle*>(h); });
+      }
       handle_ = nullptr;
     }
     if (fd_ >= 0) {
@@ -521,10 +674,8 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
     }
     queue_.clear();
     queuedBytes_ = 0;
-    if (stats_ != nullptr) {
-      stats_[kQueuedFrames] = 0;
-      stats_[kQueuedBytes] = 0;
-    }
+    stats()[kQueuedFrames] = 0;
+    stats()[kQueuedBytes] = 0;
     if (cleanupHook_) {
       napi_remove_env_cleanup_hook(env_, &FramePump::OnEnvCleanup, this);
       cleanupHook_ = false;
@@ -549,10 +700,10 @@ class FramePump : public Napi::ObjectWrap<FramePump> {
   Napi::Env env_{nullptr};
   PollHandle* handle_ = nullptr;
   int fd_ = -1;
-  uint8_t* arena_ = nullptr;
-  size_t arenaLen_ = 0;
-  uint32_t* meta_ = nullptr;
-  double* stats_ = nullptr;
+  // Owned with the ArrayBuffers lent to JS (see the file comment); never null after construction.
+  BlockPtr arena_;
+  BlockPtr meta_;
+  BlockPtr stats_;
   size_t maxFrame_ = 0;
   size_t batchFrames_ = 0;
   size_t maxQueueFrames_ = 0;

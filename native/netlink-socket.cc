@@ -2,6 +2,13 @@
 // Thin by design: it opens, binds, sets options, sends one buffer (which may hold many
 // messages) and, on each readable wakeup, drains the socket into one Buffer handed to JS.
 // Every message is built and parsed in TypeScript.
+//
+// Lifetime (the same as FramePump's): an open socket holds a strong reference to its own JS
+// wrapper, so it is never collected while libuv may call it, whatever JS still references it;
+// close() drops that reference and the callbacks. An environment cleanup hook closes it when
+// the environment (a worker, the process) goes away first. Callbacks run in the async context
+// the socket was opened in, so AsyncLocalStorage stores and async_hooks see them as a resource.
+// uv_close happens only in close() or the cleanup hook, never in the finalizer.
 #include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -10,6 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "addon.h"
@@ -66,11 +74,13 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       throw Napi::TypeError::New(env, "NetlinkSocket(fd, onData, onError)");
     }
     fd_ = info[0].As<Napi::Number>().Int32Value();
+    if (fd_ < 0) throw Napi::RangeError::New(env, "fd must be a non-negative integer");
     on_data_ = Napi::Persistent(info[1].As<Napi::Function>());
     on_error_ = Napi::Persistent(info[2].As<Napi::Function>());
+    async_context_ = std::make_unique<Napi::AsyncContext>(env, "netlinkjs.NetlinkSocket", info.This().As<Napi::Object>());
     arena_.resize(kInitialArena);
     uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no event loop");
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd_);
     if (rc != 0) {
@@ -80,10 +90,18 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     }
     poll_->data = this;
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    env_ = env;
+    napi_add_env_cleanup_hook(env, &NetlinkSocket::OnEnvCleanup, this);
+    cleanup_hook_ = true;
+    // libuv holds a pointer to this object until close(): keep the wrapper alive until then.
+    Napi::ObjectWrap<NetlinkSocket>::Ref();
+    self_ref_ = true;
     StartPolling();
   }
 
-  ~NetlinkSocket() override { CloseNow(); }
+  // Only reached once close() or the cleanup hook dropped the self-reference (or during
+  // environment teardown): the handle is normally gone already.
+  ~NetlinkSocket() override { CloseNow(/*finalizing=*/true); }
 
  private:
   void StartPolling() {
@@ -192,10 +210,15 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
 
   // Stops the poll handle before closing the fd, so libuv never watches a recycled fd.
-  void CloseNow() {
+  // From the finalizer (`finalizing`) the handle is only stopped and detached, not closed:
+  // the loop may already be gone then, and a stopped handle with no owner is inert.
+  void CloseNow(bool finalizing = false) {
     if (poll_) {
       uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_->data = nullptr;
+      if (!finalizing) {
+        uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      }
       poll_ = nullptr;
       polling_ = false;
     }
@@ -203,11 +226,31 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       close(fd_);
       fd_ = -1;
     }
+    if (cleanup_hook_) {
+      napi_remove_env_cleanup_hook(env_, &NetlinkSocket::OnEnvCleanup, this);
+      cleanup_hook_ = false;
+    }
+    if (finalizing) return;
+    // Nothing can call JS any more: let the callbacks (and what they close over, such as the
+    // engine) go, and let the wrapper be collected once JS drops it.
+    on_data_.Reset();
+    on_error_.Reset();
+    if (self_ref_) {
+      self_ref_ = false;
+      Napi::ObjectWrap<NetlinkSocket>::Unref();
+    }
+  }
+
+  // The environment is going away (worker exit, process teardown): close quietly.
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<NetlinkSocket*>(arg);
+    self->cleanup_hook_ = false;
+    self->CloseNow(/*finalizing=*/false);
   }
 
   static void OnPoll(uv_poll_t* handle, int status, int events) {
     auto* self = static_cast<NetlinkSocket*>(handle->data);
-    self->Drain(status);
+    if (self != nullptr) self->Drain(status);
   }
 
   // Reads every pending datagram (bounded) into the arena, then makes one JS call.
@@ -280,6 +323,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       } else {
         CallJs(env, on_data_, {out, ends});
       }
+      if (fd_ < 0) return;  // the callback closed the socket
     }
     // ENOBUFS: the kernel dropped messages for us (monitor overrun, or acks). Report, go on.
     if (err != 0 && fd_ >= 0) EmitError(env, err, "recvmsg");
@@ -293,14 +337,19 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   // JS callbacks may throw; route that to the process like any uncaught exception instead of
   // unwinding through libuv.
   void CallJs(Napi::Env env, Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+    if (fn.IsEmpty()) return;  // closed
     Napi::Object self = Value();
     try {
-      fn.MakeCallback(self, args);
+      fn.MakeCallback(self, args, *async_context_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
   }
 
+  Napi::Env env_{nullptr};
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  bool cleanup_hook_ = false;
+  bool self_ref_ = false;
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;
   bool polling_ = false;

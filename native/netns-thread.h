@@ -12,7 +12,7 @@ namespace netlinkjs {
 // thread still runs, e.g. for unshare()).
 struct NsTarget {
   std::string path;  // e.g. /run/netns/NAME
-  int fd = -1;       // a namespace fd owned by JS (not closed here)
+  int fd = -1;       // a namespace fd owned by JS (RunInNetns hands its thread a duplicate)
   int pid = 0;       // /proc/PID/ns/net
   bool any() const { return !path.empty() || fd >= 0 || pid > 0; }
 };

@@ -26,7 +26,10 @@ export const PACKET_INFO_BYTES = 4;
 export class FrameBatch implements Iterable<Buffer> {
   /** Number of frames in the batch. */
   count = 0;
-  /** The pump's arena (the same Buffer for every batch of this queue). */
+  /**
+   * The pump's arena: the same Buffer for every batch of this queue (a new one only if user
+   * code detached it). It cannot be transferred: structuredClone/postMessage copy it or throw.
+   */
   readonly buffer: Buffer;
   /** [offset, length] pairs of the raw frames in {@link buffer}; only the first 2 × count are meaningful. */
   readonly meta: Uint32Array;

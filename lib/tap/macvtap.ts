@@ -14,7 +14,7 @@
  */
 import { ValidationError } from '../errors';
 import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns/netns-ref';
-import { validateLinkName } from '../rtnetlink/request/link-ref';
+import { validateLinkName } from '../core/ifname';
 import { IFF, nativeTap } from './native-tap';
 import { configureOffloads, configureSndbuf, openQueue, openQueues } from './queue-config';
 import { Tap } from './tap-device';

@@ -28,9 +28,25 @@ export interface NativePumpOptions {
   prefixBytes: number;
 }
 
-/** A FramePump: owns one fd, reads batches into a JS arena, writes frames. */
+/**
+ * The memory a FramePump lends to JS. The pump allocates it and shares ownership with these
+ * objects (external ArrayBuffers, which Node will not transfer), so nothing JS does with them
+ * can free memory the pump still writes into.
+ */
+export interface NativePumpBuffers {
+  /** Frames of the current batch. */
+  arena: Buffer;
+  /** [offset, length] of each frame of the current batch in `arena`. */
+  meta: Uint32Array;
+  /** Counters, indexed by {@link STAT}. */
+  stats: Float64Array;
+}
+
+/** A FramePump: owns one fd, reads batches into its arena, writes frames. */
 export interface NativeFramePump {
   readonly fd: number;
+  /** The buffers lent now; new objects after a {@link PUMP_EVENT}.buffers event. */
+  buffers(): NativePumpBuffers;
   /** Starts watching the fd (reading unless paused). */
   start(): void;
   pause(): void;
@@ -75,14 +91,8 @@ export interface TapNative {
   tapIoctl(fd: number, op: 'TUNGETFEATURES' | 'TUNGETVNETHDRSZ' | 'TUNGETSNDBUF'): number;
   tapIoctl(fd: number, op: TapIoctlOp, value: number): void;
   tapCloseFd(fd: number): void;
-  FramePump: new (
-    fd: number,
-    arena: Buffer,
-    meta: Uint32Array,
-    stats: Float64Array,
-    opts: Partial<NativePumpOptions>,
-    onEvent: (kind: number, n: number) => void,
-  ) => NativeFramePump;
+  /** Takes ownership of `fd`; throws RangeError naming the option for an out-of-range size (then `fd` is still the caller's). */
+  FramePump: new (fd: number, opts: Partial<NativePumpOptions & { arenaBytes: number }>, onEvent: (kind: number, n: number) => void) => NativeFramePump;
 }
 
 /** The addon's TUN/TAP functions (loads the addon on first use). */
@@ -91,7 +101,7 @@ export function nativeTap(): TapNative {
 }
 
 /**
- * Slots of the pump's shared Float64Array, mirroring native/frame-pump.cc `enum Stat`; the pump
+ * Slots of the pump's shared Float64Array, mirroring native/frame-pump.cc `enum Stat`; a Tap
  * refuses a stats array that is not exactly `count` long, so the two cannot drift apart silently.
  */
 export const STAT = {
@@ -110,8 +120,11 @@ export const STAT = {
   count: 12,
 } as const;
 
-/** First argument of the pump's event callback. */
-export const PUMP_EVENT = { frames: 0, drain: 1, close: 2 } as const;
+/**
+ * First argument of the pump's event callback. `buffers`: JS detached a lent buffer, so the
+ * pump lent new ones (fetch them with `buffers()` before the next batch arrives).
+ */
+export const PUMP_EVENT = { frames: 0, drain: 1, close: 2, buffers: 3 } as const;
 
 /** What `NativeFramePump.write` returns. */
 export const WRITE_RESULT = { written: 0, queued: 1, dropped: 2, closed: 3 } as const;

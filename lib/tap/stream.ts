@@ -40,8 +40,24 @@ export function stream(tap: Tap, opts: TapStreamOptions = {}): Duplex {
       return;
     }
     tap.writeBatch(frames);
-    if (tap.writableNeedDrain) tap.once('drain', () => cb());
-    else cb();
+    if (tap.closed) {
+      // The device went away during the write (its 'close' follows on the next tick).
+      cb(new Error(`tap ${tap.name} closed while writing`));
+    } else if (tap.writableNeedDrain) {
+      // Wait for 'drain' — or 'close', which would otherwise leave the write pending forever:
+      // a closed tap drops its queue and never drains.
+      const settle = (err?: Error): void => {
+        tap.off('drain', onDrain);
+        tap.off('close', onTapClose);
+        cb(err);
+      };
+      const onDrain = (): void => settle();
+      const onTapClose = (): void => settle(new Error(`tap ${tap.name} closed before its queued frames were written`));
+      tap.once('drain', onDrain);
+      tap.once('close', onTapClose);
+    } else {
+      cb();
+    }
   };
   const duplex = new Duplex({
     objectMode: true,

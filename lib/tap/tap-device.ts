@@ -101,8 +101,8 @@ export class Tap extends EventEmitter {
   readonly devicePath?: string;
 
   readonly #pump: NativeFramePump;
-  readonly #stats: Float64Array;
-  readonly #batch: FrameBatch;
+  #stats!: Float64Array;
+  #batch!: FrameBatch;
   readonly #queues: Tap[];
   readonly #openQueue: QueueOpener | undefined;
   #fd: number;
@@ -130,12 +130,15 @@ export class Tap extends EventEmitter {
     this.#openQueue = init.openQueue;
 
     const t = nativeTap();
-    // Slow (unpooled) allocation: the arena lives as long as the device and is large.
-    const arena = Buffer.allocUnsafeSlow(init.arenaBytes);
-    const meta = new Uint32Array(2 * init.pump.batchFrames);
-    this.#stats = new Float64Array(STAT.count);
-    this.#batch = new FrameBatch(arena, meta, init.packetInfo ? PACKET_INFO_BYTES : 0, init.vnetHdrSize);
-    this.#pump = new t.FramePump(init.fd, arena, meta, this.#stats, init.pump, this.#onEvent);
+    // The pump allocates the arena, meta and stats itself and lends them (see NativePumpBuffers).
+    try {
+      this.#pump = new t.FramePump(init.fd, { ...init.pump, arenaBytes: init.arenaBytes }, this.#onEvent);
+    } catch (err) {
+      t.tapCloseFd(init.fd);
+      if (err instanceof RangeError) throw new ValidationError(/^\w+/.exec(err.message)?.[0] ?? 'pump', err.message);
+      throw err;
+    }
+    this.#takeBuffers();
     this.#pump.pause();
     this.#pump.start();
     this.#queues.push(this);
@@ -330,14 +333,16 @@ export class Tap extends EventEmitter {
 
   /**
    * Frames as copies, for convenience (`for await (const f of tap)`). Reading pauses while
-   * more than `highWaterMark` (256) copies are unconsumed. Ends when the tap closes;
-   * breaking out of the loop stops iterating but leaves the tap open.
+   * more than `highWaterMark` (256) copies are unconsumed. Ends when the tap closes; leaving
+   * the loop early (break, return, throw) closes the tap, the library's one rule for every
+   * object it iterates (a Monitor does the same). Use the 'frames' event to stop reading
+   * without closing.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
     return this.frames();
   }
 
-  /** Like `[Symbol.asyncIterator]` with a chosen high-water mark. */
+  /** Like `[Symbol.asyncIterator]` (leaving the loop closes the tap) with a chosen high-water mark. */
   frames(highWaterMark = 256): AsyncIterableIterator<Buffer> {
     const buffered: Buffer[] = [];
     let head = 0;
@@ -400,10 +405,12 @@ export class Tap extends EventEmitter {
           wake = undefined;
         }
       },
+      // for-await calls this when the loop is left early: the tap goes with it.
       async return(): Promise<IteratorResult<Buffer>> {
         cleanup();
         buffered.length = 0;
         head = 0;
+        self.close();
         return { value: undefined, done: true };
       },
       [Symbol.asyncIterator]() {
@@ -467,8 +474,18 @@ export class Tap extends EventEmitter {
       if (this.#closed) return;
       this.#markClosed();
       this.#emitClose(deviceError(n, this.name));
+    } else if (kind === PUMP_EVENT.buffers) {
+      this.#takeBuffers();
     }
   };
+
+  // (Re)reads the buffers the pump lends: at construction, and after user code detached one.
+  #takeBuffers(): void {
+    const { arena, meta, stats } = this.#pump.buffers();
+    if (stats.length !== STAT.count) throw new Error(`frame pump has ${stats.length} stats slots, lib/tap expects ${STAT.count}: addon and library are out of step`);
+    this.#stats = stats;
+    this.#batch = new FrameBatch(arena, meta, this.packetInfo ? PACKET_INFO_BYTES : 0, this.vnetHdrSize);
+  }
 
   #checkAlive(): void {
     if (this.#closed) return;

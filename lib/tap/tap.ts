@@ -10,7 +10,7 @@
  */
 import { ValidationError } from '../errors';
 import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns/netns-ref';
-import { validateLinkName } from '../rtnetlink/request/link-ref';
+import { validateLinkName } from '../core/ifname';
 import { withContext } from '../netns/netns-error';
 import { PACKET_INFO_BYTES } from './frame-batch';
 import { IFF, nativeTap } from './native-tap';

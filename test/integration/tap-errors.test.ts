@@ -1,12 +1,14 @@
 /**
  * The frame pump under adversity: the device deleted under an open fd, a link that is down,
- * a device that pushes back (EAGAIN) so writes queue until 'drain', and close() from inside
- * a 'frames' listener. None of these may throw out of the event loop.
+ * a device that pushes back (EAGAIN) so writes queue until 'drain' (and a stream write that
+ * waits for it when the tap closes instead), and close() from inside a 'frames' listener.
+ * None of these may throw out of the event loop.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ip, isRoot } from '../helpers/netns';
 import type { SystemError } from '../../lib/errors';
-import { ping, run, TapBed } from './tap-helpers';
+import * as tap from '../../lib/tap/tap';
+import { ping, run, TapBed, until } from './tap-helpers';
 
 const bed = new TapBed();
 afterEach(() => bed.cleanup());
@@ -93,6 +95,32 @@ describe.skipIf(!isRoot)('frame pump errors', { timeout: 120_000 }, () => {
     expect(t.writableNeedDrain).toBe(false);
     expect(after.queuedFrames).toBe(0);
     expect(after.txFrames).toBe(queued.txFrames + queued.queuedFrames);
+  });
+
+  it("fails a stream write waiting for 'drain' when the tap closes first, instead of waiting forever", async () => {
+    const ns = bed.pool.add('tapsdrain');
+    // As above, but the qdisc lets one frame through and then 1 kbit/s: the queue cannot
+    // drain within the test, so only the close can end the wait.
+    const t = await bed.open({ netns: ns, name: 'nlq1', sndbuf: 4096, maxQueueFrames: 30 });
+    ip('-n', ns, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1');
+    ip('-n', ns, 'link', 'set', 'v0', 'master', 'br0');
+    ip('-n', ns, 'link', 'set', 'nlq1', 'master', 'br0');
+    for (const dev of ['br0', 'v0', 'v1', 'nlq1']) ip('-n', ns, 'link', 'set', dev, 'up');
+    const tc = await run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'v0', 'root', 'tbf', 'rate', '1kbit', 'burst', '1600', 'limit', '100000']);
+    expect(tc.stderr).toBe('');
+
+    const s = tap.stream(t, { closeTap: false });
+    const errored = new Promise<Error>((resolve) => s.once('error', resolve));
+    const done: (Error | null | undefined)[] = [];
+    for (let i = 0; i < 40; i++) s.write(testFrame(), (err) => done.push(err));
+    await until(() => t.writableNeedDrain && s.writableLength > 0); // a write now waits for 'drain'
+    t.close();
+    const err = await errored;
+    expect(err.message).toMatch(/closed before its queued frames were written/);
+    await until(() => done.length === 40); // every write callback was called
+    expect(done.some((e) => e instanceof Error)).toBe(true);
+    expect(s.destroyed).toBe(true);
   });
 
   it('can be closed from inside a frames listener', async () => {

@@ -130,8 +130,15 @@ describe.skipIf(!isRoot)('tap devices', { timeout: 120_000 }, () => {
     expect(arp!.subarray(38, 42)).toEqual(Buffer.from([10, 202, 0, 9])); // ARP target
     await pinging;
     expect(t.listenerCount('frames')).toBe(0); // iteration ended and let go
+    // Leaving the loop closed the tap (the rule for every object the library iterates), and
+    // the device, whose only queue it was, is gone.
+    expect(t.closed).toBe(true);
+    expect(ipnJson<{ ifname: string }[]>(ns, 'link', 'show').map((l) => l.ifname)).not.toContain('nli0');
 
-    const s = tap.stream(t, { closeTap: false });
+    const t2 = await bed.open({ netns: ns, name: 'nli0' });
+    ip('-n', ns, 'addr', 'add', '10.202.0.1/24', 'dev', 'nli0');
+    ip('-n', ns, 'link', 'set', 'nli0', 'up');
+    const s = tap.stream(t2, { closeTap: false });
     const pinging2 = ping(ns, '10.202.0.8', 1);
     // The kernel may still be retrying its ARP for .9: wait for the one asking for .8.
     const arp2: Buffer = await new Promise((resolve) => {
@@ -142,6 +149,6 @@ describe.skipIf(!isRoot)('tap devices', { timeout: 120_000 }, () => {
     expect(arp2.subarray(38, 42)).toEqual(Buffer.from([10, 202, 0, 8]));
     s.destroy();
     await pinging2;
-    expect(t.closed).toBe(false);
+    expect(t2.closed).toBe(false);
   });
 });
