@@ -73,3 +73,13 @@ export { L2Switch, SwitchPort } from './switch';
 export type {
   L2SwitchOptions, PortOptions, PortStats, L2SwitchStats, SwitchDrops, SwitchDevice, FdbEntry as SwitchFdbEntry,
 } from './switch';
+export { nft, openNft, Nft, TransactionError, GenerationChangedError } from './nfnetlink/nftables/index';
+export type {
+  NftDocument, NftOpenOptions, NftApplyOptions, NftApplyResult, NftAddedObject, NftListFilter, NftEvent, TransactionFailure,
+} from './nfnetlink/nftables/index';
+export { conntrack, openConntrack, Conntrack, ConntrackEventStream } from './nfnetlink/conntrack/index';
+export type {
+  ConntrackEntry, ConntrackTuple, ConntrackCounters, ConntrackFamily, ConntrackEventType, ConntrackEvent,
+  ConntrackFilter, ConntrackTupleFilter, ConntrackTupleSpec, ConntrackFamilyInput,
+  ConntrackOpenOptions, ConntrackRequestOptions, ConntrackEventsOptions,
+} from './nfnetlink/conntrack/index';

@@ -126,13 +126,13 @@ export function alternate(runs, ours, theirs) {
   return t;
 }
 
-/** Prints `title`, both sides' medians (wall with its minimum, CPU) and the ratio netlinkjs / iproute2. */
-export function report(title, ourLabel, theirLabel, t) {
+/** Prints `title`, both sides' medians (wall with its minimum, CPU) and the ratio netlinkjs / `peer` (iproute2 unless named). */
+export function report(title, ourLabel, theirLabel, t, peer = 'iproute2') {
   const line = (label, { wall, cpu }) =>
     `  ${label.padEnd(44)} wall median ${median(wall).toFixed(1).padStart(7)} ms (min ${Math.min(...wall).toFixed(1)}), CPU median ${median(cpu).toFixed(0).padStart(5)} ms`;
   console.log(title);
   console.log(line(ourLabel, t.ours));
   console.log(line(theirLabel, t.theirs));
   const ratio = (side) => (median(t.ours[side]) / median(t.theirs[side])).toFixed(2);
-  console.log(`  ratio netlinkjs / iproute2: ${ratio('wall')}x wall, ${ratio('cpu')}x CPU`);
+  console.log(`  ratio netlinkjs / ${peer}: ${ratio('wall')}x wall, ${ratio('cpu')}x CPU`);
 }

@@ -1,0 +1,111 @@
+/**
+ * Rules: `{"rule": {"family", "table", "chain", "handle", "expr", "comment"}}` ⇄ NFT_MSG_NEWRULE.
+ * The statements are compiled to register-level expressions by compile.ts (and back by
+ * decompile.ts); this file handles the rule's own attributes: where it goes (append, insert,
+ * after/before a handle, replace a handle) and the comment nft keeps in the rule's userdata.
+ * Equivalent to: nft add rule inet t fw tcp dport 22 accept comment "ssh"
+ */
+import { ValidationError } from '../../../errors';
+import { defineSchema, decodeAttrs } from '../../../wire/attributes';
+import type { BuiltMessage } from '../../../wire/message-writer';
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_REPLACE } from '../../../wire/constants';
+import { readNfgenmsg } from '../../nfnetlink';
+import { FAMILY_NAMES, NFTA_RULE, NFT_MSG } from '../constants';
+import { decodeExprs, encodeExprs, type Expr } from '../expr/codec';
+import { be64, buildUdata, commentUdata, familyOf, nameOf, nftMessage, obj, optString, optUint, parseUdata, udataString, writeBe64 } from './common';
+import { checkJsonKeys } from './table';
+
+/** NFTNL_UDATA_RULE_COMMENT. */
+const UDATA_RULE_COMMENT = 0;
+
+/** NFTA_RULE_* attributes (expressions decoded by expr/codec). */
+export const ruleSchema = defineSchema('rule', {
+  [NFTA_RULE.TABLE]: { name: 'table', type: 'string' },
+  [NFTA_RULE.CHAIN]: { name: 'chain', type: 'string' },
+  [NFTA_RULE.HANDLE]: { name: 'handle', ...be64 },
+  [NFTA_RULE.EXPRESSIONS]: { name: 'exprs', type: 'binary', decode: (b, o, l) => decodeExprs(b, o, o + l) },
+  [NFTA_RULE.POSITION]: { name: 'position', ...be64 },
+  [NFTA_RULE.USERDATA]: { name: 'userdata', type: 'binary' },
+  [NFTA_RULE.ID]: { name: 'id', type: 'u32be' },
+});
+
+const RULE_KEYS = new Set(['family', 'table', 'chain', 'handle', 'index', 'expr', 'comment']);
+
+/** A rule command's checked identity: what compile needs before the message is built. */
+export interface RuleTarget {
+  family: string;
+  familyNum: number;
+  table: string;
+  chain: string;
+  handle?: number;
+  comment?: string;
+  expr?: unknown[];
+}
+
+/** Validates a rule command's object (not its statements: compile.ts checks those). */
+export function ruleTarget(verb: string, json: unknown, path: string): RuleTarget {
+  const o = obj(json, path);
+  checkJsonKeys(o, RULE_KEYS, path);
+  const fam = familyOf(o, path);
+  const t: RuleTarget = { family: fam.name, familyNum: fam.num, table: nameOf(o.table, `${path}.table`), chain: nameOf(o.chain, `${path}.chain`) };
+  const handle = optUint(o.handle, `${path}.handle`);
+  if (handle !== undefined) t.handle = handle;
+  if (o.index !== undefined) throw new ValidationError(`${path}.index`, 'positions by index are not supported; give "handle"');
+  const comment = optString(o.comment, `${path}.comment`);
+  if (comment !== undefined) t.comment = comment;
+  if (verb === 'delete') {
+    if (handle === undefined) throw new ValidationError(`${path}.handle`, 'deleting a rule needs its handle');
+    return t;
+  }
+  if (verb === 'replace' && handle === undefined) throw new ValidationError(`${path}.handle`, 'replacing a rule needs its handle');
+  if (!Array.isArray(o.expr)) throw new ValidationError(`${path}.expr`, 'expected a list of statements');
+  t.expr = o.expr;
+  return t;
+}
+
+/**
+ * Builds NEWRULE for add (append; after `handle` when given), insert (prepend; before
+ * `handle`) or replace (the rule `handle`), or DELRULE for delete.
+ */
+export function buildRule(verb: string, t: RuleTarget, exprs: readonly Expr[], path: string, echo: number): BuiltMessage {
+  if (verb === 'delete') {
+    const w = nftMessage(NFT_MSG.DELRULE, 0, t.familyNum);
+    w.string(NFTA_RULE.TABLE, t.table, `${path}.table`);
+    w.string(NFTA_RULE.CHAIN, t.chain, `${path}.chain`);
+    writeBe64(w, NFTA_RULE.HANDLE, t.handle!, `${path}.handle`);
+    return w.finish();
+  }
+  let flags = NLM_F_CREATE | echo;
+  if (verb === 'add') flags |= NLM_F_APPEND;
+  else if (verb === 'replace') flags |= NLM_F_REPLACE;
+  else if (verb !== 'insert' && verb !== 'create') throw new ValidationError(path, `a rule cannot be given to "${verb}"`);
+  if (verb === 'create') flags |= NLM_F_APPEND;
+  const w = nftMessage(NFT_MSG.NEWRULE, flags, t.familyNum, 512);
+  w.string(NFTA_RULE.TABLE, t.table, `${path}.table`);
+  w.string(NFTA_RULE.CHAIN, t.chain, `${path}.chain`);
+  if (t.handle !== undefined) writeBe64(w, verb === 'replace' ? NFTA_RULE.HANDLE : NFTA_RULE.POSITION, t.handle, `${path}.handle`);
+  w.nestStart(NFTA_RULE.EXPRESSIONS, `${path}.expr`);
+  encodeExprs(w, exprs, `${path}.expr`);
+  w.nestEnd();
+  if (t.comment !== undefined) w.bytes(NFTA_RULE.USERDATA, buildUdata([commentUdata(UDATA_RULE_COMMENT, t.comment, `${path}.comment`)]), `${path}.comment`);
+  return w.finish();
+}
+
+/** A rule as the kernel holds it: identity, comment and register-level expressions. */
+export interface KernelRule {
+  family: string;
+  table: string;
+  chain: string;
+  handle: number;
+  comment?: string;
+  exprs: Expr[];
+}
+
+/** A NEWRULE message → its identity and expressions (decompile.ts turns those into statements). */
+export function decodeRule(buf: Buffer, off: number, len: number): KernelRule {
+  const { family } = readNfgenmsg(buf, off);
+  const a = decodeAttrs(ruleSchema, buf, off + 20, off + len);
+  const out: KernelRule = { family: FAMILY_NAMES[family] ?? String(family), table: a.table, chain: a.chain, handle: a.handle, exprs: a.exprs ?? [] };
+  if (a.userdata) for (const u of parseUdata(a.userdata)) if (u.type === UDATA_RULE_COMMENT) out.comment = udataString(u.value);
+  return out;
+}
