@@ -83,3 +83,24 @@ export type {
   ConntrackFilter, ConntrackTupleFilter, ConntrackTupleSpec, ConntrackFamilyInput,
   ConntrackOpenOptions, ConntrackRequestOptions, ConntrackEventsOptions,
 } from './nfnetlink/conntrack/index';
+export * as genl from './genetlink/genl';
+export type { Genl, GenlOpenOptions, GenlMessage, GenlRequestOptions, GenlEventsOptions } from './genetlink/genl';
+export type { GenlFamily, GenlOp, GenlGroup } from './genetlink/ctrl';
+export type { SchemaTable, UserAttrSpec } from './genetlink/attrs';
+export type { GenlEventStream, EventStreamOptions } from './genetlink/event-stream';
+export * as devlink from './genetlink/devlink/devlink';
+export type {
+  Devlink, DevlinkOpenOptions, DevlinkCallOptions, DevlinkEvent, EswitchChanges, PortChanges, RateChanges, ParamSetOptions,
+  HealthChanges, ReloadOptions, EswitchApi, PortApi, RateApi, ParamApi, HealthApi, TrapApi,
+} from './genetlink/devlink/devlink';
+export type {
+  DevlinkDevice, DevlinkInfo, Eswitch, DevlinkPort, PortFlavour, DevlinkRate, DevlinkParam, ParamValue, HealthReporter, DevlinkTrap,
+} from './genetlink/devlink/decode';
+export type { FmsgTree, FmsgValue } from './genetlink/devlink/fmsg';
+export type { Rate as DevlinkRateValue } from './genetlink/devlink/units';
+export * as ethtool from './genetlink/ethtool/ethtool';
+export type {
+  Ethtool, EthtoolOpenOptions, EthtoolCallOptions, EthtoolDev, Rings, RingsChanges, Channels, ChannelsChanges, Coalesce, Pause,
+  PauseChanges, LinkInfo, LinkModes, LinkState, FeaturesResult, EthtoolStatsGroup, EthtoolStatsOptions,
+} from './genetlink/ethtool/ethtool';
+export type { FeatureState } from './genetlink/ethtool/features';
