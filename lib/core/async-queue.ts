@@ -76,6 +76,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.end();
   }
 
+  /** The next queued item; waits while none is queued; done once the queue ended. */
   next(): Promise<IteratorResult<T>> {
     if (this.length > 0) {
       const value = this.items[this.head]!;
@@ -108,6 +109,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** `for await (const x of queue)`: the queue is its own iterator. */
   [Symbol.asyncIterator](): this {
     return this;
   }

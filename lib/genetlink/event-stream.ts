@@ -50,6 +50,7 @@ export class GenlEventStream<T> extends AsyncQueue<T> {
     if (!this.socket.isClosed) this.socket.close();
   }
 
+  /** `await using stream = …` closes it at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }

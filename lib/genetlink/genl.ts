@@ -7,6 +7,8 @@
  *   const g = await nl.genl.open();
  *   const fam = await g.family('wireguard');           // { id, version, ops, groups }
  *   const [dev] = await g.request('wireguard', 0, { dump: true, attrs: { ifname: 'wg0' }, schema: WG });
+ *
+ * @module
  */
 import { ValidationError } from '../errors';
 import { checkKeys } from '../core/options';
@@ -168,6 +170,7 @@ export class Genl {
     return openEventStream(fam.name, list, (buf, off, len) => decode(buf, off, len), this.opts, streamOpts);
   }
 
+  /** True once close() was called (or the socket failed). */
   get isClosed(): boolean {
     return this.socket.isClosed;
   }
@@ -177,10 +180,12 @@ export class Genl {
     this.socket.close();
   }
 
+  /** `await using x = await …open()` closes it at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 
+  /** `using x = …` (synchronous disposal) closes it too. */
   [Symbol.dispose](): void {
     this.close();
   }

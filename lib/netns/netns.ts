@@ -6,6 +6,8 @@
  * created or removed here.
  *
  * Exported from the package root as `nl.netns`.
+ *
+ * @module
  */
 import { promises as fsp } from 'node:fs';
 import { NETNS_RUN_DIR, validateNetnsName } from './netns-ref';

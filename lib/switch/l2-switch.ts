@@ -41,10 +41,18 @@ export interface SwitchDevice {
   /** All queues of the device (the switch reads from each; it writes through the device itself). */
   readonly queues?: readonly SwitchDevice[];
   readonly closed?: boolean;
+  /** Each batch of frames read from the device (views valid during the call). */
   on(event: 'frames', listener: (batch: FrameBatch) => void): unknown;
+  /** The device closed (deleted, or closed by its owner); the switch removes the port. */
   on(event: 'close', listener: (err?: Error) => void): unknown;
+  /** Stops delivering batches to `listener` (the switch detaching). */
   off(event: 'frames', listener: (batch: FrameBatch) => void): unknown;
+  /** Stops reporting the close to `listener`. */
   off(event: 'close', listener: (err?: Error) => void): unknown;
+  /**
+   * Writes `count` frames in one native call: `spans` holds (buffer index, offset, length)
+   * triples into `buffers`. Returns how many were written or queued.
+   */
   writeSpans(buffers: readonly Uint8Array[], spans: Uint32Array, count: number): number;
 }
 

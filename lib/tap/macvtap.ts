@@ -11,6 +11,8 @@
  * unlinked at once. For a link in another namespace the lookup runs on a short-lived thread
  * inside it, with a private mount namespace and its own sysfs (sysfs shows the namespace of
  * whoever mounted it).
+ *
+ * @module
  */
 import { ValidationError } from '../errors';
 import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns/netns-ref';

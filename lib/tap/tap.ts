@@ -7,6 +7,8 @@
  * Opening inside another namespace runs on a short-lived native thread (setns → open →
  * TUNSETIFF → exit); the fd, and so the device, stays in that namespace for life. The
  * remaining configuration ioctls act on the fd and run on the calling thread.
+ *
+ * @module
  */
 import { ValidationError } from '../errors';
 import { toNsTarget, type NativeNsTarget, type NetnsRef } from '../netns/netns-ref';

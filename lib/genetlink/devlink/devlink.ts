@@ -9,6 +9,8 @@
  *
  * Devices are 'bus/device', ports 'bus/device/index', rate nodes 'bus/device/name' — the
  * handles `devlink` prints. Rates are bit/s (or tc-style strings); the kernel keeps bytes/s.
+ *
+ * @module
  */
 import { NetlinkError, ValidationError } from '../../errors';
 import { checkKeys } from '../../core/options';
@@ -552,6 +554,7 @@ export class Devlink {
     return openEventStream(DEVLINK_GENL_NAME, [DEVLINK_MCGRP_CONFIG], decodeDevlinkEvent, this.opts, opts);
   }
 
+  /** True once close() was called (or the socket failed). */
   get isClosed(): boolean {
     return this.core.socket.isClosed;
   }
@@ -561,10 +564,12 @@ export class Devlink {
     this.core.socket.close();
   }
 
+  /** `await using x = await …open()` closes it at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 
+  /** `using x = …` (synchronous disposal) closes it too. */
   [Symbol.dispose](): void {
     this.close();
   }

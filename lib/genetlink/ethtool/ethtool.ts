@@ -8,6 +8,8 @@
  *
  * Devices are named by interface name or ifindex. Driver refusals come back as NetlinkError
  * with the kernel's extack text; bad input is a ValidationError naming the field.
+ *
+ * @module
  */
 import { ValidationError } from '../../errors';
 import { checkKeys } from '../../core/options';
@@ -436,6 +438,7 @@ export class Ethtool {
     return result;
   }
 
+  /** True once close() was called (or the socket failed). */
   get isClosed(): boolean {
     return this.socket.isClosed;
   }
@@ -445,10 +448,12 @@ export class Ethtool {
     this.socket.close();
   }
 
+  /** `await using x = await …open()` closes it at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 
+  /** `using x = …` (synchronous disposal) closes it too. */
   [Symbol.dispose](): void {
     this.close();
   }

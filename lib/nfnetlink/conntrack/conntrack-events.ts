@@ -118,6 +118,7 @@ export class ConntrackEventStream implements AsyncIterableIterator<ConntrackEven
     return this.queue.return();
   }
 
+  /** `for await (const ev of stream)`: the stream is its own iterator; leaving the loop closes it. */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -171,4 +171,7 @@ export async function open(opts: ConntrackOpenOptions = {}): Promise<Conntrack> 
 export const openConntrack = open;
 
 /** `nl.conntrack.open(…)`. */
-export const conntrack = { open };
+export const conntrack = {
+  /** Opens a conntrack handle (here, or in `{ netns }` / `{ netnsPid }`). Equivalent to: conntrack -L/-D/-E … */
+  open,
+};

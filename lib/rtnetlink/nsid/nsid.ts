@@ -61,7 +61,7 @@ export class NetnsIdApi {
 
   /**
    * The nsid this handle's namespace uses for `ns` (a name, path, fd, handle or `{ pid }`),
-   * or -1 ({@link NETNSA_NSID_NOT_ASSIGNED}) when none is assigned. Never assigns one.
+   * or -1 (`NETNSA_NSID_NOT_ASSIGNED`) when none is assigned. Never assigns one.
    *
    * Equivalent to: ip netns list-id  (the id of NAME, as `ip netns` shows it)
    */

@@ -5,6 +5,8 @@
  *
  * Links are named as sysfs names them: the sysfs mounted in this process's mount namespace
  * shows the links of the network namespace that mounted it (normally the initial one).
+ *
+ * @module
  */
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
