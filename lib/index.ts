@@ -104,3 +104,32 @@ export type {
   PauseChanges, LinkInfo, LinkModes, LinkState, FeaturesResult, EthtoolStatsGroup, EthtoolStatsOptions,
 } from './genetlink/ethtool/ethtool';
 export type { FeatureState } from './genetlink/ethtool/features';
+export type { TcApi, QdiscApi, ClassApi, FilterApi, ChainApi, TcListOptions, FilterListOptions } from './rtnetlink/tc/api';
+export type { QdiscSpec, QdiscDelSpec, ClassSpec, ClassDelSpec, FilterSpec, FilterDelSpec, ChainSpec, TcChange, Estimator as TcEstimator } from './rtnetlink/tc/requests';
+export type { Qdisc, TcClass, Filter as TcFilter, Chain as TcChain } from './rtnetlink/tc/objects';
+export type { TcStats } from './rtnetlink/tc/stats';
+export type { TcHandle } from './rtnetlink/tc/handle';
+export type { Rate as TcRate, Size as TcSize } from './rtnetlink/tc/units';
+export type { Control as TcControl } from './rtnetlink/tc/control';
+export type { BandwidthSpec, BandwidthLimit } from './rtnetlink/tc/bandwidth';
+export type {
+  ActionSpec as TcActionSpec, Action as TcAction, GactOptions, MirredOptions, PoliceOptions, VlanOptions as TcVlanOptions, SkbeditOptions,
+  TunnelKeyOptions, CsumOptions, PeditOptions, NatOptions as TcNatOptions, ConnmarkOptions, CtOptions as TcCtOptions, SampleOptions,
+} from './rtnetlink/tc/actions';
+export type { HtbQdiscOptions, HtbClassOptions } from './rtnetlink/tc/qdisc-htb';
+export type { TbfOptions } from './rtnetlink/tc/qdisc-tbf';
+export type { NetemOptions, NetemGeModel, NetemStateModel, NetemRate, NetemSlot } from './rtnetlink/tc/qdisc-netem';
+export type { FifoOptions, PrioOptions, SfqOptions, FqCodelOptions, FqOptions, CakeOptions, HfscQdiscOptions, HfscClassOptions, ServiceCurve, MqprioOptions } from './rtnetlink/tc/qdisc-misc';
+export type { U32Options, U32Match, U32IpMatch, U32Ip6Match, U32RawMatch, U32Port } from './rtnetlink/tc/filter-u32';
+export type { FlowerOptions } from './rtnetlink/tc/filter-flower';
+export type { MatchallOptions, FwOptions, BasicOptions, BpfOptions } from './rtnetlink/tc/filter-kinds';
+export type { QdiscEvent, TcClassEvent, FilterEvent, ChainEvent, ActionEvent } from './rtnetlink/monitor/events';
+export type { NexthopSpec, Nexthop, NexthopListOptions, NexthopChange, NexthopApi, NexthopGroupMember, NexthopGroupType, ResilientArgs } from './rtnetlink/nexthop/nexthop';
+export type { MdbSpec, MdbEntry, MdbSource, MdbListOptions, MdbChange, MdbApi } from './rtnetlink/bridge/mdb';
+export type { BridgePort, BridgePortListOptions, BridgePortApi } from './rtnetlink/bridge/port';
+export type { VniSpec, VniEntry, VniStats, VniListOptions, BridgeVniApi } from './rtnetlink/bridge/vni';
+export type { AltnameChanges } from './rtnetlink/link/link-props';
+export type { StatsApi, StatsGroup, StatsListOptions, LinkStatsEntry, BridgeMcastStats, BridgeStpStats, BridgeVlanStats, HwStats64, KindXstats, MplsLinkStats, OffloadStats, RxTx } from './rtnetlink/stats/stats';
+export type { NeighTable, NeighTableChanges, NeighTableParms } from './rtnetlink/neigh/ntable';
+export type { NeighTableListOptions } from './rtnetlink/neigh/neigh';
+export type { NexthopEvent, MdbEvent, VniEvent } from './rtnetlink/monitor/events';

@@ -15,6 +15,7 @@ import type { NeighChange, NeighSpec } from './neigh/neigh';
 import type { FdbChange, FdbSpec } from './neigh/fdb';
 import type { RuleChange, RuleSpec } from './rule/rule';
 import type { NexthopChange, NexthopSpec } from './nexthop/nexthop';
+import type { MdbChange, MdbEntry, MdbSpec } from './bridge/mdb';
 
 /** One change of `rt.batch()`: the operation's name and the same arguments its method takes. */
 export type BatchOp =
@@ -23,7 +24,8 @@ export type BatchOp =
   | { op: `neigh.${NeighChange}`; neigh: NeighSpec }
   | { op: `fdb.${FdbChange}`; fdb: FdbSpec }
   | { op: `rule.${RuleChange}`; rule: RuleSpec }
-  | { op: `nexthop.${NexthopChange}`; nexthop: NexthopSpec | { id: number } };
+  | { op: `nexthop.${NexthopChange}`; nexthop: NexthopSpec | { id: number } }
+  | { op: `mdb.${MdbChange}`; mdb: MdbSpec | MdbEntry };
 
 /** The `prepare*` function of each change API (passed in, so this file imports none of them). */
 export interface Preparers {
@@ -33,6 +35,7 @@ export interface Preparers {
   fdb(change: FdbChange, spec: FdbSpec): PreparedRequest;
   rule(change: RuleChange, spec: RuleSpec): PreparedRequest;
   nexthop(change: NexthopChange, spec: NexthopSpec | { id: number }): PreparedRequest;
+  mdb(change: MdbChange, spec: MdbSpec | MdbEntry): PreparedRequest;
 }
 
 const BATCH_CHANGES: Record<string, readonly string[]> = {
@@ -42,6 +45,7 @@ const BATCH_CHANGES: Record<string, readonly string[]> = {
   fdb: ['add', 'append', 'replace', 'del'],
   rule: ['add', 'del'],
   nexthop: ['add', 'replace', 'del'],
+  mdb: ['add', 'replace', 'del'],
 };
 
 /** The keys of each API's op: data only (control, `signal`, goes in rt.batch's options). */
@@ -52,6 +56,7 @@ const OP_KEYS: Record<string, readonly string[]> = {
   fdb: ['op', 'fdb'],
   rule: ['op', 'rule'],
   nexthop: ['op', 'nexthop'],
+  mdb: ['op', 'mdb'],
 };
 
 /** Validates one batch op with the matching API's prepare function. */
@@ -69,6 +74,7 @@ export function prepareBatchOp(p: Preparers, op: BatchOp, i: number): PreparedRe
     case 'neigh': return p.neigh(change as NeighChange, o.neigh);
     case 'fdb': return p.fdb(change as FdbChange, o.fdb);
     case 'nexthop': return p.nexthop(change as NexthopChange, o.nexthop);
+    case 'mdb': return p.mdb(change as MdbChange, o.mdb);
     default: return p.rule(change as RuleChange, o.rule);
   }
 }

@@ -54,3 +54,27 @@ export const RTEXT_FILTER_BRVLAN = 1 << 1;
 export const RTEXT_FILTER_BRVLAN_COMPRESSED = 1 << 2;
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 
+
+/** Nexthop objects (`ip nexthop`), linux/rtnetlink.h. */
+export const RTM_NEWNEXTHOP = 104;
+export const RTM_DELNEXTHOP = 105;
+export const RTM_GETNEXTHOP = 106;
+/** Bridge multicast database (`bridge mdb`). */
+export const RTM_NEWMDB = 84;
+export const RTM_DELMDB = 85;
+export const RTM_GETMDB = 86;
+/** Link statistics (`ip stats`). */
+export const RTM_NEWSTATS = 92;
+export const RTM_GETSTATS = 94;
+/** Link properties (`ip link property`: alternative names). */
+export const RTM_NEWLINKPROP = 108;
+export const RTM_DELLINKPROP = 109;
+/** VXLAN VNI filter entries (`bridge vni`), kernel 6.0+. */
+export const RTM_NEWTUNNEL = 120;
+export const RTM_DELTUNNEL = 121;
+export const RTM_GETTUNNEL = 122;
+/** Multicast groups of the objects above (enum rtnetlink_groups). */
+export const RTNLGRP_NEXTHOP = 32;
+export const RTNLGRP_MDB = 26;
+export const RTNLGRP_TUNNEL = 35;
+export const RTNLGRP_STATS = 36;

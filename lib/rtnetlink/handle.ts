@@ -17,8 +17,13 @@ import { prepareBatchOp, runBatch, type BatchOp, type BatchOptions, type BatchRe
 import { NetnsIdApi } from './nsid/nsid';
 import { VfApi } from './link/vf/vf';
 import { NexthopApi, prepareNexthop } from './nexthop/nexthop';
+import { MdbApi, prepareMdb } from './bridge/mdb';
+import { BridgePortApi } from './bridge/port';
+import { BridgeVniApi } from './bridge/vni';
+import { StatsApi } from './stats/stats';
+import { TcApi } from './tc/api';
 
-const PREPARERS: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule, nexthop: prepareNexthop };
+const PREPARERS: Preparers = { address: prepareAddress, route: prepareRoute, neigh: prepareNeigh, fdb: prepareFdb, rule: prepareRule, nexthop: prepareNexthop, mdb: prepareMdb };
 
 /** Options of `nl.open()`. */
 export interface OpenOptions extends SocketOptions {}
@@ -27,8 +32,11 @@ export interface OpenOptions extends SocketOptions {}
 export class Rtnl {
   /** Links: list, get, add, set, del. */
   readonly link: LinkApi;
-  /** Bridge VLAN filtering: `rt.bridge.vlan.add/del/list`. */
-  readonly bridge: { readonly vlan: BridgeVlanApi };
+  /**
+   * Bridges: VLAN filtering (`rt.bridge.vlan`), the port listing (`rt.bridge.port.list()`) and
+   * the VXLAN VNI filter (`rt.bridge.vni`).
+   */
+  readonly bridge: { readonly vlan: BridgeVlanApi; readonly port: BridgePortApi; readonly vni: BridgeVniApi };
   /** Interface addresses. */
   readonly address: AddressApi;
   /** Routes. */
@@ -45,6 +53,12 @@ export class Rtnl {
   readonly vf: VfApi;
   /** Nexthop objects (`ip nexthop`): shared next hops and groups routes name by id. */
   readonly nexthop: NexthopApi;
+  /** The bridge multicast database (`bridge mdb`). */
+  readonly mdb: MdbApi;
+  /** Link statistics through RTM_GETSTATS (`ip stats`). */
+  readonly stats: StatsApi;
+  /** Traffic control: `rt.tc.qdisc/class/filter/chain`, `rt.tc.bandwidth`. */
+  readonly tc: TcApi;
   /** The netlink port id the kernel assigned to this handle's socket. */
   readonly portId: number;
 
@@ -52,7 +66,7 @@ export class Rtnl {
   constructor(readonly engine: Engine, portId: number) {
     this.portId = portId;
     this.link = new LinkApi(engine);
-    this.bridge = { vlan: new BridgeVlanApi(engine, this.link) };
+    this.bridge = { vlan: new BridgeVlanApi(engine, this.link), port: new BridgePortApi(engine, this.link), vni: new BridgeVniApi(engine, this.link) };
     this.address = new AddressApi(engine, this.link.resolver);
     this.route = new RouteApi(engine, this.link);
     this.neigh = new NeighApi(engine, this.link);
@@ -61,6 +75,9 @@ export class Rtnl {
     this.netns = new NetnsIdApi(engine);
     this.vf = new VfApi(engine);
     this.nexthop = new NexthopApi(engine, this.link);
+    this.mdb = new MdbApi(engine, this.link);
+    this.stats = new StatsApi(engine, this.link);
+    this.tc = new TcApi(engine, this.link);
   }
 
   /**

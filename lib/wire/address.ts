@@ -226,8 +226,18 @@ export function formatPrefix(addr: string | undefined, len: number, family: numb
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Char codes of each byte's two hex digits. */
+const HI = HEX.map((h) => h.charCodeAt(0));
+const LO = HEX.map((h) => h.charCodeAt(1));
+
 /** Formats a link-layer address as lowercase colon-separated hex ('02:00:00:00:00:01'). */
 export function formatMac(buf: Uint8Array, off = 0, len = 6): string {
+  if (len === 6) {
+    // One flat string: concatenation would build a tree of five cons-strings per address,
+    // and a link dump formats two addresses for every link.
+    const a = buf[off]!, b = buf[off + 1]!, c = buf[off + 2]!, d = buf[off + 3]!, e = buf[off + 4]!, f = buf[off + 5]!;
+    return String.fromCharCode(HI[a]!, LO[a]!, 58, HI[b]!, LO[b]!, 58, HI[c]!, LO[c]!, 58, HI[d]!, LO[d]!, 58, HI[e]!, LO[e]!, 58, HI[f]!, LO[f]!);
+  }
   let s = HEX[buf[off]!]!;
   for (let i = 1; i < len; i++) s += `:${HEX[buf[off + i]!]}`;
   return s;

@@ -60,7 +60,7 @@ describe('prepareAddress', () => {
   });
 
   it('a named link is patched in later, at ifa_index', () => {
-    expect(prepareAddress('add', 'eth0', '10.0.0.1/24').links).toEqual([{ field: 'link', name: 'eth0', at: 20 }]);
+    expect(prepareAddress('add', 'eth0', '10.0.0.1/24').links).toEqual([{ field: 'dev', name: 'eth0', at: 20 }]);
   });
 
   it('refuses bad input naming the field', () => {
@@ -73,7 +73,7 @@ describe('prepareAddress', () => {
       [() => prepareAddress('add', 4, '10.0.0.1/24', { flags: ['permanent' as any] }), 'flags'],
       [() => prepareAddress('add', 4, '10.0.0.1/24', { validLft: 5, preferredLft: 6 }), 'preferredLft'],
       [() => prepareAddress('add', 4, '10.0.0.1/24', { proto: 256 }), 'proto'],
-      [() => prepareAddress('add', -1, '10.0.0.1/24'), 'link'],
+      [() => prepareAddress('add', -1, '10.0.0.1/24'), 'dev'],
     ];
     for (const [call, field] of cases) {
       let err: any;

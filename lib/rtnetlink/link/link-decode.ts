@@ -3,10 +3,10 @@
  */
 import { ParseError } from '../../errors';
 import { decodeVfInfoList, locateVfInfoList, type VfInfo } from './vf/vf-schema';
-import { decodeAttrs, type RawAttribute } from '../../wire/attributes';
+import { decodeAttrs, defineSchema, schemaDecoder, type AttrSpec, type RawAttribute } from '../../wire/attributes';
 import { AF_BRIDGE, NLMSG_HDRLEN } from '../../wire/constants';
 import { IFINFOMSG_SIZE, readIfInfoMsg } from '../structs';
-import { linkSchema, type LinkStats } from './link-schema';
+import { IFLA, linkInfoSchema, linkPropSchema, linkSchema, type LinkStats } from './link-schema';
 import { linkKindCodec } from './kinds/registry';
 import { decodeBridgePort } from './kinds/index';
 import type {
@@ -132,6 +132,48 @@ export function decodeLinkWithVfs(buf: Buffer, off: number, len: number): Link {
   return decodeLinkMessage(buf, off, len, true);
 }
 
+/** IFLA_LINKINFO spread into `kind`, `slaveKind`, `info`, `bridgePort` / `slaveInfo`. */
+function decodeLinkInfoInto(raw: any, buf: Buffer, off: number, len: number): void {
+  const info = decodeAttrs<Record<string, any>>(linkInfoSchema, buf, off, off + len);
+  if (info.kind) raw.kind = info.kind;
+  if (info.slaveKind) raw.slaveKind = info.slaveKind;
+  if (info.data) raw.info = tolerant(info.data, (info.kind ? linkKindCodec(info.kind) : undefined)?.decodeData);
+  if (info.slaveData) {
+    const decoded = tolerant(info.slaveData, (info.slaveKind ? linkKindCodec(info.slaveKind) : undefined)?.decodeSlaveData);
+    if (info.slaveKind === 'bridge') raw.bridgePort = decoded;
+    else raw.slaveInfo = decoded;
+  }
+}
+
+/**
+ * The link schema as the decoder runs it: nests that become several Link fields are written
+ * straight into the Link as they are met. Setting them aside and deleting the holder after
+ * (`delete link.linkinfo`) turned every Link into a slow dictionary-mode object.
+ */
+const linkDecodeSchema = defineSchema('link', Object.fromEntries([...linkSchema.attrs].map(([type, spec]): [number, AttrSpec] => {
+  if (type === IFLA.LINKINFO) return [type, { ...spec, decodeInto: decodeLinkInfoInto }];
+  if (type === IFLA.PROP_LIST) {
+    return [type, { ...spec, decodeInto: (raw: any, b: Buffer, o: number, l: number) => {
+      const props = decodeAttrs<{ altNames?: string[]; unknown?: RawAttribute[] }>(linkPropSchema, b, o, o + l);
+      if (props.altNames) raw.altNames = props.altNames;
+    } }];
+  }
+  return [type, spec];
+})));
+
+const decodeLinkAttrs = schemaDecoder(linkDecodeSchema);
+
+/** ifi_flags → names, remembered per value: a dump has a handful of distinct flag words. */
+const flagNamesCache = new Map<number, readonly string[]>();
+function flagNames(flags: number): string[] {
+  let names = flagNamesCache.get(flags);
+  if (!names) {
+    names = linkFlagNames(flags);
+    if (flagNamesCache.size < 256) flagNamesCache.set(flags, names);
+  }
+  return names.slice();
+}
+
 function decodeLinkMessage(buf: Buffer, off: number, len: number, vfLists: boolean): Link {
   const hdr = readIfInfoMsg(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
   const attrs = off + NLMSG_HDRLEN + IFINFOMSG_SIZE;
@@ -140,33 +182,19 @@ function decodeLinkMessage(buf: Buffer, off: number, len: number, vfLists: boole
   // list is located by counting its entries and the attributes either side decoded apart.
   // That walk is only worth it where the list can be: replies to requests that asked for it.
   const vfList = vfLists ? locateVfInfoList(buf, attrs, end) : undefined;
-  const raw: any = decodeAttrs(linkSchema, buf, attrs, vfList ? vfList.start : end, {
+  const raw: any = decodeLinkAttrs(buf, attrs, vfList ? vfList.start : end, {
     index: hdr.index,
     name: '',
     mtu: 0,
-    flags: linkFlagNames(hdr.flags),
+    flags: flagNames(hdr.flags),
     rawFlags: hdr.flags,
     up: (hdr.flags & IFF.UP) !== 0,
     operstate: 'UNKNOWN',
     linkType: linkTypes.name(hdr.type),
   });
   if (vfList) {
-    decodeAttrs(linkSchema, buf, vfList.next, end, raw);
+    decodeAttrs(linkDecodeSchema, buf, vfList.next, end, raw);
     raw.vfs = decodeVfInfoList(buf, vfList.payload, vfList.len, hdr.type);
-  }
-  const info = raw.linkinfo;
-  if (info) {
-    delete raw.linkinfo;
-    if (info.kind) raw.kind = info.kind;
-    if (info.slaveKind) raw.slaveKind = info.slaveKind;
-    const codec = info.kind ? linkKindCodec(info.kind) : undefined;
-    if (info.data) raw.info = tolerant(info.data, codec?.decodeData);
-    const slaveCodec = info.slaveKind ? linkKindCodec(info.slaveKind) : undefined;
-    if (info.slaveData) {
-      const decoded = tolerant(info.slaveData, slaveCodec?.decodeSlaveData);
-      if (info.slaveKind === 'bridge') raw.bridgePort = decoded;
-      else raw.slaveInfo = decoded;
-    }
   }
   if (raw.protinfo && hdr.family === AF_BRIDGE) {
     // AF_BRIDGE dumps (`bridge link`) carry the port settings in IFLA_PROTINFO instead.
@@ -175,10 +203,6 @@ function decodeLinkMessage(buf: Buffer, off: number, len: number, vfLists: boole
     delete raw.protinfo;
   } else if (raw.protinfo) {
     raw.protinfo = Buffer.from(raw.protinfo);
-  }
-  if (raw.propList) {
-    if (raw.propList.altNames) raw.altNames = raw.propList.altNames;
-    delete raw.propList;
   }
   return raw as Link;
 }

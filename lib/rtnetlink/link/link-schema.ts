@@ -3,7 +3,8 @@
  * Per-kind IFLA_INFO_DATA schemas live in link-kinds/, one file per kind.
  */
 import { defineSchema, forEachAttr, readU64, type AttrSpec } from '../../wire/attributes';
-import { AF_INET6 } from '../../wire/constants';
+import { AF_INET6, NLA_TYPE_MASK } from '../../wire/constants';
+import { ParseError } from '../../errors';
 import { u32 } from './kinds/kind-codec';
 import { linkTypes, operStates } from '../request/names';
 
@@ -44,7 +45,24 @@ export interface LinkStats {
  */
 export function decodeStats64(buf: Buffer, off: number, len: number): LinkStats | undefined {
   if (len < 23 * 8) return undefined;
-  const u = (i: number) => readU64(buf, off + i * 8);
+  // Counters below 2^32 (nearly all) need no double arithmetic; one literal per kernel size
+  // (23, 24 or 25 counters) keeps each link's stats in-object, with no property added later.
+  const u = (i: number): number => {
+    const at = off + i * 8;
+    const lo = (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16)) + buf[at + 3]! * 0x100_0000;
+    const hi = buf[at + 4]! | (buf[at + 5]! << 8) | (buf[at + 6]! << 16) | (buf[at + 7]! << 24);
+    return hi === 0 ? lo : lo + (hi >>> 0) * 0x1_0000_0000;
+  };
+  if (len >= 25 * 8) {
+    return {
+      rxPackets: u(0), txPackets: u(1), rxBytes: u(2), txBytes: u(3), rxErrors: u(4), txErrors: u(5),
+      rxDropped: u(6), txDropped: u(7), multicast: u(8), collisions: u(9), rxLengthErrors: u(10),
+      rxOverErrors: u(11), rxCrcErrors: u(12), rxFrameErrors: u(13), rxFifoErrors: u(14),
+      rxMissedErrors: u(15), txAbortedErrors: u(16), txCarrierErrors: u(17), txFifoErrors: u(18),
+      txHeartbeatErrors: u(19), txWindowErrors: u(20), rxCompressed: u(21), txCompressed: u(22),
+      rxNohandler: u(23), rxOtherhostDropped: u(24),
+    };
+  }
   const out: LinkStats = {
     rxPackets: u(0), txPackets: u(1), rxBytes: u(2), txBytes: u(3), rxErrors: u(4), txErrors: u(5),
     rxDropped: u(6), txDropped: u(7), multicast: u(8), collisions: u(9), rxLengthErrors: u(10),
@@ -53,7 +71,6 @@ export function decodeStats64(buf: Buffer, off: number, len: number): LinkStats 
     txHeartbeatErrors: u(19), txWindowErrors: u(20), rxCompressed: u(21), txCompressed: u(22),
   };
   if (len >= 24 * 8) out.rxNohandler = u(23);
-  if (len >= 25 * 8) out.rxOtherhostDropped = u(24);
   return out;
 }
 
@@ -68,12 +85,23 @@ const IFLA_INET6_ADDR_GEN_MODE = 8;
  */
 function decodeAfSpec(b: Buffer, o: number, l: number): { inet6AddrGenMode?: string } {
   const out: { inet6AddrGenMode?: string } = {};
-  forEachAttr(b, o, o + l, (family, at, len) => {
-    if (family !== AF_INET6) return;
-    forEachAttr(b, at, at + len, (t, a, n) => {
-      if (t === IFLA_INET6_ADDR_GEN_MODE && n >= 1) out.inet6AddrGenMode = ADDR_GEN_MODES[b[a]!] ?? String(b[a]);
-    }, 'link.afSpec.inet6');
-  }, 'link.afSpec');
+  // Plain loops (no closure per link): this runs for every link of every dump.
+  const end = o + l;
+  while (end - o >= 4) {
+    const len = b[o]! | (b[o + 1]! << 8);
+    if (len < 4 || o + len > end) throw new ParseError(`link.afSpec: attribute at offset ${o} has length ${len}, ${end - o} bytes left`);
+    if (((b[o + 2]! | (b[o + 3]! << 8)) & NLA_TYPE_MASK) === AF_INET6) {
+      const stop = o + len;
+      let a = o + 4;
+      while (stop - a >= 4) {
+        const n = b[a]! | (b[a + 1]! << 8);
+        if (n < 4 || a + n > stop) throw new ParseError(`link.afSpec.inet6: attribute at offset ${a} has length ${n}, ${stop - a} bytes left`);
+        if (((b[a + 2]! | (b[a + 3]! << 8)) & NLA_TYPE_MASK) === IFLA_INET6_ADDR_GEN_MODE && n >= 5) out.inet6AddrGenMode = ADDR_GEN_MODES[b[a + 4]!] ?? String(b[a + 4]);
+        a += (n + 3) & ~3;
+      }
+    }
+    o += (len + 3) & ~3;
+  }
   return out;
 }
 
@@ -95,6 +123,9 @@ export const linkPropSchema = defineSchema('link.prop', {
  */
 const view: AttrSpec['decode'] = (b, o, l) => b.subarray(o, o + l);
 
+/** A payload as bytes when there is one. */
+const nonEmpty: AttrSpec['decode'] = (b, o, l) => (l > 0 ? Buffer.from(b.subarray(o, o + l)) : undefined);
+
 /** IFLA_LINKINFO children; DATA and SLAVE_DATA stay raw here and are decoded per kind. */
 export const linkInfoSchema = defineSchema('link.linkinfo', {
   [IFLA_INFO.KIND]: { name: 'kind', type: 'string' },
@@ -114,6 +145,13 @@ export const linkSchema = defineSchema('link', {
   [IFLA.BROADCAST]: { name: 'broadcast', type: 'mac' },
   [IFLA.IFNAME]: { name: 'name', type: 'string' },
   [IFLA.MTU]: u32('mtu'),
+  // The 32-bit counters repeat IFLA_STATS64's (always sent since 2.6.35) and struct ifmap holds
+  // ISA-era resources `ip` never prints: decoded by nobody, so not copied for every link.
+  [IFLA.STATS]: { name: 'stats32', type: 'skip' },
+  [IFLA.MAP]: { name: 'map', type: 'skip' },
+  // Empty nests on every device without devlink / DPLL: kept as bytes only when non-empty.
+  [IFLA.DEVLINK_PORT]: { name: 'devlinkPort', type: 'skip', decode: nonEmpty },
+  [IFLA.DPLL_PIN]: { name: 'dpllPin', type: 'skip', decode: nonEmpty },
   [IFLA.LINK]: u32('link'),
   [IFLA.QDISC]: { name: 'qdisc', type: 'string' },
   [IFLA.MASTER]: u32('master'),

@@ -5,6 +5,7 @@
  * request (master, parent, vxlan dev …) are written as placeholders and patched once resolved,
  * so resolving them never precedes validation.
  */
+import type { AltnameChanges } from './link-props';
 import { ValidationError } from '../../errors';
 import { parseMac } from '../../wire/address';
 import { AF_BRIDGE, NLMSG_HDRLEN, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL } from '../../wire/constants';
@@ -154,6 +155,8 @@ export interface LinkChanges extends LinkSettings {
   bridgePort?: BridgePortOptions;
   /** Settings of this link as a bond member. */
   bondPort?: BondPortOptions;
+  /** Alternative names to add / remove (`ip link property add|del altname N`). */
+  altnames?: AltnameChanges;
 }
 
 type Encoder = (w: MessageWriter, v: unknown, field: string, ctx: EncodeContext) => void;

@@ -16,6 +16,7 @@ import { kindOptionsKey, kindsForOptionsKey, planAdd, planSet, type LinkAddSpec,
 import { openRtnlSocket } from '../socket';
 import { linkKindCodec } from './kinds/registry';
 import './kinds/index';
+import { prepareAltnames, writeLinkLookup } from './link-props';
 
 /** Options of `rt.link.list()`. */
 export interface LinkListOptions {
@@ -95,10 +96,9 @@ export class LinkApi {
     checkKeys(filter, ['extMask'], 'filter');
     const signal = this.sig(callOpts);
     const opts = filter;
-    const parts = linkRefParts(ref, 'link');
     const w = new MessageWriter(RTM_GETLINK, 0);
-    w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index: parts.index ?? 0 }));
-    if (parts.name !== undefined) w.string(IFLA.IFNAME, parts.name, 'name');
+    // A name, or an altname (names longer than 15 bytes can only be one: IFLA_ALT_IFNAME).
+    writeLinkLookup(w, ref, 'link', (index) => w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC, index })));
     if (opts.extMask !== undefined) w.u32(IFLA.EXT_MASK, opts.extMask, 'extMask');
     const [link] = await this.engine.request(w.finish(), { operation: 'link.get', decode: decoderFor(opts.extMask), ...signal });
     if (!link) throw new Error('link.get: the kernel acknowledged without a reply');
@@ -180,6 +180,14 @@ export class LinkApi {
    */
   async set(ref: LinkRef, changes: LinkChanges, opts?: CallOptions): Promise<void> {
     this.sig(opts);
+    if (changes !== null && typeof changes === 'object' && changes.altnames !== undefined) {
+      // Altnames are link properties, changed by messages of their own (after the rest).
+      const { altnames, ...others } = changes;
+      const props = prepareAltnames(ref, altnames);
+      if (Object.keys(others).length) await this.set(ref, others, opts);
+      for (const m of props) await this.engine.request(m, { operation: 'link.set', ...this.sig(opts) });
+      return;
+    }
     let kind = changes?.kind;
     const key = changes && typeof changes === 'object' ? kindOptionsKey(changes as unknown as Record<string, unknown>) : undefined;
     let current: Record<string, unknown> | undefined;

@@ -16,12 +16,18 @@ import { decodeFdb, type FdbEntry } from '../neigh/fdb';
 import { decodeRule, type Rule } from '../rule/rule-decode';
 import { decodeBridgeVlanPort, type BridgeVlanPort } from '../bridge/vlan';
 import { nsidSchema } from '../nsid/nsid';
+import { decodeNexthop, type Nexthop } from '../nexthop/nexthop';
+import { decodeMdb, type MdbEntry } from '../bridge/mdb';
+import { decodeVni, type VniEntry } from '../bridge/vni';
+import { decodeChain, decodeClass, decodeFilter, decodeQdisc, type Chain, type Filter, type Qdisc, type TcClass } from '../tc/objects';
+import { decodeActionMessage, listActions } from '../tc/action-list';
+import type { Action } from '../tc/actions';
 import type { Rtnl } from '../handle';
 import type { ObjectEvent, ObjectEventType } from './events';
 import type { MonitorChannel } from './groups';
 
 /** What a re-list needs from an rtnetlink handle. */
-export type ListSource = Pick<Rtnl, 'link' | 'address' | 'route' | 'neigh' | 'fdb' | 'rule' | 'netns' | 'bridge'>;
+export type ListSource = Pick<Rtnl, 'link' | 'address' | 'route' | 'neigh' | 'fdb' | 'rule' | 'netns' | 'bridge' | 'nexthop' | 'mdb' | 'tc' | 'engine'>;
 
 /** How the monitor handles one kind of object. */
 export interface KindSpec<T = any> {
@@ -192,8 +198,99 @@ const nsid: KindSpec<number> = {
   list: (src) => src.netns.list(),
 };
 
+const nexthop: KindSpec<Nexthop> = {
+  type: 'nexthop',
+  field: 'nexthop',
+  channels: ['nexthop'],
+  decode: decodeNexthop,
+  key: (n) => String(n.id),
+  // A resilient group's `unbalancedTime` grows silently while it is unbalanced.
+  volatile: ['resilient'],
+  list: (src) => src.nexthop.list({ names: false }),
+};
+
+const qdisc: KindSpec<Qdisc> = {
+  type: 'qdisc',
+  field: 'qdisc',
+  channels: ['qdisc'],
+  decode: decodeQdisc,
+  key: (q) => `${q.index}|${q.parent}|${q.handle}`,
+  volatile: ['stats', 'xstats', 'xstatsRaw'],
+  list: (src) => src.tc.qdisc.list({ names: false }),
+};
+
+const tclass: KindSpec<TcClass> = {
+  type: 'class',
+  field: 'class',
+  channels: ['tclass'],
+  decode: decodeClass,
+  key: (c) => `${c.index}|${c.classid}`,
+  volatile: ['stats', 'xstats', 'xstatsRaw'],
+  list: (src) => src.tc.class.list({ names: false }),
+};
+
+/** The parents filters and chains can hang off: every qdisc and class, and clsact's two hooks. */
+async function tcParents(src: ListSource): Promise<{ index: number; parent: string }[]> {
+  const [qdiscs, classes] = await Promise.all([src.tc.qdisc.list({ names: false }), src.tc.class.list({ names: false })]);
+  return [
+    ...qdiscs.flatMap((q) => (q.kind === 'clsact' ? ['ingress', 'egress'] : q.kind === 'ingress' ? ['ingress'] : q.handle === 'none' ? [] : [q.handle]).map((parent) => ({ index: q.index, parent }))),
+    ...classes.map((c) => ({ index: c.index, parent: c.classid })),
+  ];
+}
+
+const tfilter: KindSpec<Filter> = {
+  type: 'filter',
+  field: 'filter',
+  channels: ['tfilter'],
+  decode: decodeFilter,
+  key: (f) => `${f.index}|${f.parent}|${f.chain ?? 0}|${f.priority}|${f.protocol}|${f.handle}`,
+  volatile: ['stats', 'actions'],
+  list: async (src) => (await Promise.all((await tcParents(src)).map((p) => src.tc.filter.list({ dev: p.index, parent: p.parent, names: false })))).flat(),
+};
+
+const tchain: KindSpec<Chain> = {
+  type: 'chain',
+  field: 'chain',
+  channels: ['tchain'],
+  decode: decodeChain,
+  key: (c) => `${c.index}|${c.parent}|${c.chain}`,
+  volatile: [],
+  list: async (src) => (await Promise.all((await tcParents(src)).map((p) => src.tc.chain.list({ dev: p.index, parent: p.parent, names: false })))).flat(),
+};
+
+const taction: KindSpec<Action[]> = {
+  type: 'action',
+  field: 'actions',
+  channels: ['taction'],
+  decode: (buf, off, len) => decodeActionMessage(buf, off, len).actions,
+  key: (a) => a.map((x) => `${x.kind}|${x.index}`).join(','),
+  volatile: ['stats'],
+  list: async (src) => (await listActions(src.engine)).map((n) => n.actions),
+};
+
+const mdb: KindSpec<MdbEntry> = {
+  type: 'mdb',
+  field: 'mdb',
+  channels: ['mdb'],
+  decode: decodeMdb,
+  key: (e) => `${e.index}|${e.portIndex}|${e.group}|${e.source ?? ''}|${e.vlan ?? ''}${e.router ? '|router' : ''}`,
+  // Timers count down without notifications (the source list carries one per source).
+  volatile: ['timer', 'sources'],
+  list: (src) => src.mdb.list({ names: false }),
+};
+
+const vni: KindSpec<VniEntry> = {
+  type: 'vni',
+  field: 'vni',
+  channels: ['vni'],
+  decode: decodeVni,
+  key: (e) => `${e.index}|${e.vni}`,
+  volatile: ['stats'],
+  list: (src) => src.bridge.vni.list({ names: false }),
+};
+
 /** Every kind, in the order a re-list emits additions (deletions go in reverse). */
-export const KINDS: readonly KindSpec[] = [nsid, link, vlan, address, neigh, fdb, rule, route];
+export const KINDS: readonly KindSpec[] = [nsid, link, vlan, vni, address, nexthop, neigh, fdb, mdb, rule, route, qdisc, tclass, tchain, tfilter, taction];
 
 /** Channel → its kind. */
 export const KIND_OF_CHANNEL: ReadonlyMap<MonitorChannel, KindSpec> = new Map(

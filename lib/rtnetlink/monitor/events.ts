@@ -9,6 +9,11 @@ import type { FdbEntry } from '../neigh/fdb';
 import type { Neighbour } from '../neigh/neigh-decode';
 import type { Route } from '../route/route-decode';
 import type { Rule } from '../rule/rule-decode';
+import type { Nexthop } from '../nexthop/nexthop';
+import type { MdbEntry } from '../bridge/mdb';
+import type { VniEntry } from '../bridge/vni';
+import type { Chain, Filter, Qdisc, TcClass } from '../tc/objects';
+import type { Action } from '../tc/actions';
 
 /** 'new' covers both creation and change (RTM_NEW*); 'del' is removal (RTM_DEL*). */
 export type MonitorAction = 'new' | 'del';
@@ -82,6 +87,55 @@ export interface NsidEvent extends ObjectEventBase {
   id: number;
 }
 
+/** A nexthop object was added, replaced or removed.  `ip monitor nexthop` */
+export interface NexthopEvent extends ObjectEventBase {
+  type: 'nexthop';
+  nexthop: Nexthop;
+}
+
+/** A qdisc was added, changed or deleted.  `tc monitor` */
+export interface QdiscEvent extends ObjectEventBase {
+  type: 'qdisc';
+  qdisc: Qdisc;
+}
+
+/** A tc class was added, changed or deleted.  `tc monitor` */
+export interface TcClassEvent extends ObjectEventBase {
+  type: 'class';
+  class: TcClass;
+}
+
+/** A filter was added, changed or deleted (a priority's head entry too).  `tc monitor` */
+export interface FilterEvent extends ObjectEventBase {
+  type: 'filter';
+  filter: Filter;
+}
+
+/** A filter chain was added or deleted.  `tc monitor` */
+export interface ChainEvent extends ObjectEventBase {
+  type: 'chain';
+  chain: Chain;
+}
+
+/** Standalone actions were added, changed or deleted (`tc actions …`).  `tc monitor` */
+export interface ActionEvent extends ObjectEventBase {
+  type: 'action';
+  /** The actions the notification carries (kind, index, options, counters). */
+  actions: Action[];
+}
+
+/** A bridge multicast group membership (or router port) appeared or went away.  `bridge monitor mdb` */
+export interface MdbEvent extends ObjectEventBase {
+  type: 'mdb';
+  mdb: MdbEntry;
+}
+
+/** A VNI was added to or removed from a VXLAN device's VNI filter.  `bridge monitor vni` */
+export interface VniEvent extends ObjectEventBase {
+  type: 'vni';
+  vni: VniEntry;
+}
+
 /**
  * The kernel dropped notifications (ENOBUFS: the socket's receive buffer overflowed), so the
  * events before this one are incomplete. With `resync: 'auto'` the monitor has already
@@ -96,7 +150,8 @@ export interface ResyncEvent {
 }
 
 /** An event about one object. */
-export type ObjectEvent = LinkEvent | AddressEvent | RouteEvent | NeighEvent | FdbEvent | RuleEvent | NsidEvent | VlanEvent;
+export type ObjectEvent = LinkEvent | AddressEvent | RouteEvent | NeighEvent | FdbEvent | RuleEvent | NsidEvent | VlanEvent | NexthopEvent | MdbEvent | VniEvent
+  | QdiscEvent | TcClassEvent | FilterEvent | ChainEvent | ActionEvent;
 
 /** Everything `for await (const ev of mon)` and `mon.on('event', …)` deliver. */
 export type MonitorEvent = ObjectEvent | ResyncEvent;

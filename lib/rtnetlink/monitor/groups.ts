@@ -7,12 +7,17 @@
  */
 import { ValidationError } from '../../errors';
 import { AF_BRIDGE, AF_INET, AF_INET6, AF_UNSPEC } from '../../wire/constants';
+import {
+  RTNLGRP_NEXTHOP, RTM_NEWNEXTHOP, RTM_DELNEXTHOP, RTNLGRP_MDB, RTM_NEWMDB, RTM_DELMDB, RTNLGRP_TUNNEL, RTM_NEWTUNNEL, RTM_DELTUNNEL,
+} from '../constants';
+import { RTM_DELACTION, RTM_DELCHAIN, RTM_DELQDISC, RTM_DELTCLASS, RTM_DELTFILTER, RTM_NEWACTION, RTM_NEWCHAIN, RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from '../tc/constants';
 import { RTNLGRP, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELNSID, RTM_DELROUTE, RTM_DELRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWNSID, RTM_NEWROUTE, RTM_NEWRULE } from '../constants';
 
 /** One kind of object of one family, as the monitor sorts messages. */
 export type MonitorChannel =
   | 'link' | 'address4' | 'address6' | 'route4' | 'route6' | 'neigh4' | 'neigh6' | 'fdb'
-  | 'rule4' | 'rule6' | 'nsid' | 'vlan';
+  | 'rule4' | 'rule6' | 'nsid' | 'vlan' | 'nexthop' | 'mdb' | 'vni'
+  | 'qdisc' | 'tclass' | 'tfilter' | 'tchain' | 'taction';
 
 /**
  * Groups `nl.monitor({ groups })` accepts. The plain names cover IPv4 and IPv6; the suffixed
@@ -20,7 +25,8 @@ export type MonitorChannel =
  */
 export type MonitorGroup =
   | 'link' | 'address' | 'address4' | 'address6' | 'route' | 'route4' | 'route6'
-  | 'neigh' | 'neigh4' | 'neigh6' | 'fdb' | 'rule' | 'rule4' | 'rule6' | 'nsid' | 'vlan';
+  | 'neigh' | 'neigh4' | 'neigh6' | 'fdb' | 'rule' | 'rule4' | 'rule6' | 'nsid' | 'vlan' | 'nexthop'
+  | 'mdb' | 'vni' | 'tc';
 
 /** Where each channel's messages come from: the multicast group, and how to recognise them. */
 interface ChannelSpec {
@@ -51,6 +57,15 @@ export const CHANNELS: Record<MonitorChannel, ChannelSpec> = {
   rule4: { group: RTNLGRP.ipv4Rule, newType: RTM_NEWRULE, delType: RTM_DELRULE, family: AF_INET },
   rule6: { group: RTNLGRP.ipv6Rule, newType: RTM_NEWRULE, delType: RTM_DELRULE, family: AF_INET6 },
   nsid: { group: RTNLGRP.nsid, newType: RTM_NEWNSID, delType: RTM_DELNSID },
+  nexthop: { group: RTNLGRP_NEXTHOP, newType: RTM_NEWNEXTHOP, delType: RTM_DELNEXTHOP },
+  mdb: { group: RTNLGRP_MDB, newType: RTM_NEWMDB, delType: RTM_DELMDB, family: AF_BRIDGE },
+  vni: { group: RTNLGRP_TUNNEL, newType: RTM_NEWTUNNEL, delType: RTM_DELTUNNEL, family: AF_BRIDGE },
+  // Traffic control: qdiscs, classes, filters, chains and standalone actions share RTNLGRP_TC.
+  qdisc: { group: RTNLGRP.tc, newType: RTM_NEWQDISC, delType: RTM_DELQDISC },
+  tclass: { group: RTNLGRP.tc, newType: RTM_NEWTCLASS, delType: RTM_DELTCLASS },
+  tfilter: { group: RTNLGRP.tc, newType: RTM_NEWTFILTER, delType: RTM_DELTFILTER },
+  tchain: { group: RTNLGRP.tc, newType: RTM_NEWCHAIN, delType: RTM_DELCHAIN },
+  taction: { group: RTNLGRP.tc, newType: RTM_NEWACTION, delType: RTM_DELACTION },
 };
 
 /** Group name → the channels it stands for. */
@@ -71,6 +86,10 @@ export const GROUPS: Record<MonitorGroup, MonitorChannel[]> = {
   rule6: ['rule6'],
   nsid: ['nsid'],
   vlan: ['vlan'],
+  nexthop: ['nexthop'],
+  mdb: ['mdb'],
+  vni: ['vni'],
+  tc: ['qdisc', 'tclass', 'tfilter', 'tchain', 'taction'],
 };
 
 /**

@@ -11,7 +11,7 @@ import { AF_BRIDGE, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_
 import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../constants';
 import { MessageWriter, type AttrTable } from '../../wire/message-writer';
 import { NDMSG_SIZE, readNdMsg, writeNdMsg } from '../structs';
-import { applyChange, linkIndex, uint, type LinkField, type PreparedRequest } from '../request/prepare';
+import { applyChange, linkIndex, uint, type LinkField, type PreparedRequest, specObject } from '../request/prepare';
 import type { Engine } from '../../core/engine';
 import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
@@ -159,6 +159,7 @@ const FDB_OPERATIONS: Record<FdbChange, string> = { add: 'fdb.add', append: 'fdb
 
 /** Validates an FDB change; nothing is sent. Used by add/append/replace/del and rt.batch(). */
 export function prepareFdb(change: FdbChange, spec: FdbSpec): PreparedRequest {
+  specObject(spec, 'fdb');
   checkKeys(spec, FDB_KEYS, '');
   if (spec.dev === undefined) throw new ValidationError('dev', 'an FDB entry needs a device');
   const lladdr = parseMac(spec.lladdr, 'lladdr');

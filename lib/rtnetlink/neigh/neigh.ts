@@ -7,7 +7,8 @@ import { AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE 
 import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../constants';
 import { MessageWriter, type AttrTable } from '../../wire/message-writer';
 import { NDMSG_SIZE, writeNdMsg } from '../structs';
-import { applyChange, linkIndex, type LinkField, type PreparedRequest } from '../request/prepare';
+import { applyChange, linkIndex, submit, type LinkField, type PreparedRequest, specObject } from '../request/prepare';
+import { decodeNeighTable, ntableDumpRequest, prepareNeighTable, RTM_NEWNEIGHTBL, type NeighTable, type NeighTableChanges } from './ntable';
 import type { Engine } from '../../core/engine';
 import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
@@ -101,6 +102,7 @@ const NEIGH_ATTRS: AttrTable = {
 
 /** Validates a neighbour change; nothing is sent. Used by add/replace/change/del and rt.batch(). */
 export function prepareNeigh(change: NeighChange, spec: NeighSpec): PreparedRequest {
+  specObject(spec, 'neigh');
   checkKeys(spec, NEIGH_KEYS, '');
   if (spec.dev === undefined) throw new ValidationError('dev', 'a neighbour entry needs a link');
   const addr = parseIp(spec.address, 'address');
@@ -193,4 +195,61 @@ export class NeighApi {
     }
     return out;
   }
+
+  /**
+   * The neighbour tables: each table's thresholds and gc interval, and its default and
+   * per-device timers and probe counts (filtered by device, family or table name).
+   * Equivalent to: ip [-4|-6] ntable show [dev D] [name N]
+   */
+  async tables(filter: NeighTableListOptions = {}, callOpts?: CallOptions): Promise<NeighTable[]> {
+    checkKeys(filter, ['dev', 'family', 'name', 'names'], 'filter');
+    const signal = signalOf(callOpts);
+    const msg = ntableDumpRequest(filter.family);
+    const names = filter.names !== false ? this.links.names(signal) : undefined;
+    names?.catch(() => {});
+    const dev = filter.dev !== undefined ? await this.links.resolver.resolve(filter.dev, 'filter.dev') : undefined;
+    let rows = await this.engine.request(msg, {
+      operation: 'neigh.tables',
+      dump: true,
+      decode: (b, o, l, type) => (type === RTM_NEWNEIGHTBL ? decodeNeighTable(b, o, l) : undefined),
+      ...signal,
+    });
+    // The kernel filters table dumps by family only, as `ip ntable` does the rest.
+    if (dev !== undefined) rows = rows.filter((r) => r.index === dev);
+    if (filter.name !== undefined) rows = rows.filter((r) => r.name === filter.name);
+    if (names) {
+      const byIndex = await names;
+      for (const r of rows) if (r.index !== undefined && byIndex.has(r.index)) r.dev = byIndex.get(r.index)!;
+    }
+    return rows;
+  }
+
+  /**
+   * Changes a neighbour table's thresholds / gc interval, or its default or one device's
+   * parameters.
+   * Equivalent to: ip ntable change name N [dev D] [thresh1 N] [gc_int MS] [base_reachable MS] [queue N] …
+   */
+  setTable(changes: NeighTableChanges, callOpts?: CallOptions): Promise<void> {
+    let prep: PreparedRequest;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(callOpts).signal;
+      const { msg, links } = prepareNeighTable(changes);
+      prep = { operation: 'neigh.setTable', msg, links };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return submit(this.engine, this.links.resolver, prep, signal).then(() => undefined);
+  }
+}
+
+/** Filter of `rt.neigh.tables()`. */
+export interface NeighTableListOptions {
+  /** Only this device's parameters. */
+  dev?: LinkRef;
+  family?: FamilyName;
+  /** Only this table ('arp_cache', 'ndisc_cache'). */
+  name?: string;
+  /** Resolve device names (one link dump). Default true. */
+  names?: boolean;
 }

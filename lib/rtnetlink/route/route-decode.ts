@@ -1,5 +1,5 @@
 /** RTM_NEWROUTE/RTM_DELROUTE → Route (list, get, monitor). */
-import { decodeAttrs, type RawAttribute } from '../../wire/attributes';
+import { schemaDecoder, type RawAttribute } from '../../wire/attributes';
 import { familyName, formatPrefix } from '../../wire/address';
 import { NLMSG_HDRLEN } from '../../wire/constants';
 import { RTMSG_SIZE, readRtMsg } from '../structs';
@@ -82,11 +82,32 @@ function tableName(id: number): string {
   return lastTableName;
 }
 
+/**
+ * A number → name lookup that remembers its last answer: within a dump, protocol, scope and
+ * type are the same from one route to the next, and even a Map lookup per field per route
+ * showed in profiles.
+ */
+function lastName(table: { name(n: number): string }): (n: number) => string {
+  let last = -1;
+  let name = '';
+  return (n) => {
+    if (n !== last) {
+      last = n;
+      name = table.name(n);
+    }
+    return name;
+  };
+}
+const protocolName = lastName(routeProtocols);
+const decodeRouteAttrs = schemaDecoder(routeSchema);
+const scopeName = lastName(scopes);
+const typeName = lastName(routeTypes);
+
 /** Decodes one route message. */
 export function decodeRoute(buf: Buffer, off: number, len: number): Route {
   const at = off + NLMSG_HDRLEN;
-  // Validates the length; the fields are then read in place (a dump decodes 100 000 of these).
-  readRtMsg(buf, at, len - NLMSG_HDRLEN);
+  // The fields are read in place (a dump decodes 100 000 of these), after the length check.
+  if (len - NLMSG_HDRLEN < RTMSG_SIZE) readRtMsg(buf, at, len - NLMSG_HDRLEN);
   const family = buf[at]!;
   const dstLen = buf[at + 1]!;
   const srcLen = buf[at + 2]!;
@@ -99,13 +120,13 @@ export function decodeRoute(buf: Buffer, off: number, len: number): Route {
     dstLen,
     table: buf[at + 4]!,
     tableName: '',
-    protocol: routeProtocols.name(buf[at + 5]!),
-    scope: scopes.name(buf[at + 6]!),
-    type: routeTypes.name(buf[at + 7]!),
+    protocol: protocolName(buf[at + 5]!),
+    scope: scopeName(buf[at + 6]!),
+    type: typeName(buf[at + 7]!),
     tos: buf[at + 3]!,
-    flags: bitNames(ROUTE_FLAGS, rtmFlags),
+    flags: rtmFlags === 0 ? [] : bitNames(ROUTE_FLAGS, rtmFlags),
   };
-  decodeAttrs(routeSchema, buf, at + RTMSG_SIZE, off + len, route);
+  decodeRouteAttrs(buf, at + RTMSG_SIZE, off + len, route);
   route.dst = formatPrefix(route.dst || undefined, dstLen, family) ?? 'default';
   if (srcLen || route.from !== undefined) {
     route.from = formatPrefix(route.from, srcLen, family);

@@ -187,6 +187,7 @@ const ROUTE_GET_KEYS = ['from', 'iif', 'oif', 'mark', 'uid', 'tos', 'ipProto', '
 
 /** Validates a route change; nothing is sent. Used by add/replace/append/del and rt.batch(). */
 export function prepareRoute(change: RouteChange, spec: RouteSpec): PreparedRequest {
+  specObject(spec, 'route');
   checkKeys(spec, ROUTE_KEYS, '');
   const isDel = change === 'del';
   let family = familyNumber(spec.family);

@@ -93,6 +93,7 @@ function portRange(v: number | RuleRange, field: string): RuleRange {
 
 /** Validates a rule change; nothing is sent. Used by add/del and rt.batch(). */
 export function prepareRule(change: RuleChange, spec: RuleSpec): PreparedRequest {
+  specObject(spec, 'rule');
   checkKeys(spec, RULE_KEYS, '');
   const isDel = change === 'del';
   let family = familyNumber(spec.family);

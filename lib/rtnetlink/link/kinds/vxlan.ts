@@ -170,7 +170,9 @@ defineKind({
   needsOptions: true,
   data: { schema: vxlanSchema, linkFields: names('dev') },
   toWire(opts, field, ctx) {
-    if (ctx.op === 'add' && opts.id === undefined) throw new ValidationError(`${field}.id`, 'a VXLAN device needs an id (VNI, 0–16777215)');
+    // A collect-metadata (`external`) device takes its VNIs from metadata or its VNI filter.
+    if (ctx.op === 'add' && opts.id === undefined && !opts.external) throw new ValidationError(`${field}.id`, 'a VXLAN device needs an id (VNI, 0–16777215), or external: true');
+    if (opts.vnifilter && !opts.external && ctx.op === 'add') throw new ValidationError(`${field}.vnifilter`, 'VNI filtering needs external: true');
     for (const k of ['group4', 'group6', 'local4', 'local6']) {
       if (opts[k] !== undefined) throw new ValidationError(`${field}.${k}`, `unknown ${field} option (use remote, group, local)`);
     }
