@@ -27,7 +27,21 @@ export interface TransactionMessage {
   command?: number;
   /** What the command does, for errors (`add rule`). */
   operation: string;
+  /**
+   * For messages built without attribute names (rules, by the ten thousand): the command's
+   * path in the document (`nftables[3].add.rule`) and how to name, from the message's bytes,
+   * the attribute an extack offset points into (`expr[2]`). Resolved only when the kernel
+   * refuses the message, so a large transaction records nothing per attribute.
+   */
+  path?: string;
+  attrPath?: AttrPathResolver;
 }
+
+/**
+ * Names the attribute at or around byte `offset` of the message `bytes`, relative to the
+ * command (`table`, `expr[2]`), or undefined.
+ */
+export type AttrPathResolver = (bytes: Buffer, offset: number) => string | undefined;
 
 /** One failed message of a transaction. */
 export interface TransactionFailure {
@@ -125,13 +139,18 @@ export async function runTransaction<T>(engine: Engine, messages: readonly Trans
     if (!err) continue;
     if (!(err instanceof NetlinkError)) throw err; // the socket failed: not a kernel verdict
     const m = messages[i]!;
+    let attribute = err.attribute;
+    if (m.attrPath && err.offset !== undefined) {
+      const rel = m.attrPath(m.msg.bytes, err.offset);
+      if (rel !== undefined) attribute = m.path !== undefined ? `${m.path}.${rel}` : rel;
+    }
     failures.push({
       ...(m.command !== undefined ? { index: m.command } : {}),
       operation: m.operation,
       errno: err.errno,
       code: err.code,
       ...(err.extack !== undefined ? { extack: err.extack } : {}),
-      ...(err.attribute !== undefined ? { attribute: err.attribute } : {}),
+      ...(attribute !== undefined ? { attribute } : {}),
     });
   }
   const endErr = replies[replies.length - 1]!.error;

@@ -22,6 +22,11 @@ export interface AttrTable {
   /** Size of the fixed struct after the nlmsghdr (where attributes start). */
   headerSize: number;
   fields: Readonly<Record<number, string>>;
+  /**
+   * Names an attribute below the top level (a dotted path such as 'actions[0].mirred.dev'),
+   * from the message's bytes: tables of nested kinds need no per-message map either.
+   */
+  nameAt?: (msg: Buffer, offset: number) => string | undefined;
 }
 
 /**
@@ -51,7 +56,8 @@ export class MessageWriter {
   private end: number;
   private off: number;
   private nests: number[] | undefined;
-  private names: Map<number, string> | undefined;
+  /** null: names are not recorded (see unnamed()). */
+  private names: Map<number, string> | undefined | null;
 
   constructor(type: number, flags: number, capacity = 256) {
     // Unzeroed: every byte up to `off` is written explicitly (structs fill their whole size,
@@ -88,6 +94,15 @@ export class MessageWriter {
     this.off = used;
   }
 
+  /**
+   * Records no attribute names from here on (no map per message): for changes built by the
+   * ten thousand whose finish() gets an AttrTable to name extack offsets with instead.
+   */
+  unnamed(): this {
+    this.names = null;
+    return this;
+  }
+
   /** Bytes written so far: where the next struct or attribute starts (to patch a value later). */
   get offset(): number {
     return this.off - this.base;
@@ -106,9 +121,15 @@ export class MessageWriter {
   private header(type: number, payloadLen: number, name?: string): number {
     this.reserve(4 + align4(payloadLen)); // may move the message: read `off` after it
     const start = this.off;
-    this.buf.writeUInt16LE(4 + payloadLen, start);
-    this.buf.writeUInt16LE(type, start + 2);
-    if (name !== undefined) {
+    const b = this.buf;
+    // Byte stores rather than writeUInt16LE: this runs for every attribute of every message.
+    const len = 4 + payloadLen;
+    if (len > 0xffff) throw new RangeError(`attribute of ${len} bytes: netlink attributes hold at most 65535`);
+    b[start] = len & 0xff;
+    b[start + 1] = len >>> 8;
+    b[start + 2] = type & 0xff;
+    b[start + 3] = (type >>> 8) & 0xff;
+    if (name !== undefined && this.names !== null) {
       this.names ??= new Map();
       this.names.set(start - this.base, name);
     }
@@ -133,6 +154,19 @@ export class MessageWriter {
       this.buf.set(data, this.off);
     }
     this.pad(n);
+    return this;
+  }
+
+  /**
+   * Appends `n` bytes (a multiple of 4) that `fill` writes at `at` in `b`: every one of them,
+   * nothing is zeroed. For callers laying out many fixed-size attributes at once (the
+   * elements of a large set), where an attribute call each is most of the cost.
+   */
+  raw(n: number, fill: (b: Buffer, at: number) => void): this {
+    if (n & 3) throw new RangeError(`raw: ${n} bytes is not a multiple of 4`);
+    this.reserve(n);
+    fill(this.buf, this.off);
+    this.off += n;
     return this;
   }
 
@@ -180,8 +214,27 @@ export class MessageWriter {
 
   u32be(type: number, v: number, name?: string): this {
     this.header(type, 4, name);
-    this.buf.writeUInt32BE(v >>> 0, this.off);
-    this.off += 4;
+    const b = this.buf;
+    const o = this.off;
+    b[o] = v >>> 24;
+    b[o + 1] = (v >>> 16) & 0xff;
+    b[o + 2] = (v >>> 8) & 0xff;
+    b[o + 3] = v & 0xff;
+    this.off = o + 4;
+    return this;
+  }
+
+  /** Big-endian u64 (nf_tables handles, counters, timeouts); numbers must be exact (< 2^53). */
+  u64be(type: number, v: number | bigint, name?: string): this {
+    this.header(type, 8, name);
+    if (typeof v === 'bigint' || !(v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v))) {
+      this.buf.writeBigUInt64BE(BigInt(v), this.off); // throws as BigInt does for what is no u64
+    } else {
+      const hi = Math.floor(v / 0x1_0000_0000);
+      this.buf.writeUInt32BE(hi >>> 0, this.off);
+      this.buf.writeUInt32BE((v - hi * 0x1_0000_0000) >>> 0, this.off + 4);
+    }
+    this.off += 8;
     return this;
   }
 
@@ -194,6 +247,27 @@ export class MessageWriter {
 
   /** NUL-terminated string (NLA_NUL_STRING / NLA_STRING as the kernel expects). */
   string(type: number, s: string, name?: string): this {
+    // Short ASCII (names of expressions, tables, chains, sets): byte stores beat the UTF-8
+    // encoder's calls into C++.
+    const n = s.length;
+    if (n <= 32) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.header(type, n + 1, name);
+        const b = this.buf;
+        const o = this.off;
+        for (let i = 0; i < n; i++) b[o + i] = s.charCodeAt(i);
+        b[o + n] = 0;
+        this.pad(n + 1);
+        return this;
+      }
+    }
     const len = Buffer.byteLength(s);
     this.header(type, len + 1, name);
     this.buf.write(s, this.off, 'utf8');
@@ -216,7 +290,10 @@ export class MessageWriter {
   nestEnd(): this {
     const start = this.nests?.pop();
     if (start === undefined) throw new Error('nestEnd without nestStart');
-    this.buf.writeUInt16LE(this.off - start, start);
+    const len = this.off - start;
+    if (len > 0xffff) throw new RangeError(`nested attribute of ${len} bytes: netlink attributes hold at most 65535`);
+    this.buf[start] = len & 0xff;
+    this.buf[start + 1] = len >>> 8;
     return this;
   }
 

@@ -12,10 +12,10 @@
 // Alternating runs, medians, ratios (ours / nft). The namespace is removed on exit.
 //
 //   node scripts/build-ts.mjs && sudo npm run bench:nft [-- --runs 5 --rules 10000 --prefixes 100000 --chains 10]
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { alternate, dist, opt, report, setupBench, timeRun } from './bench-env.mjs';
+import { alternate, dist, median, opt, report, setupBench } from './bench-env.mjs';
 
 const RUNS = opt('runs', 5);
 const RULES = opt('rules', 10_000);
@@ -99,6 +99,35 @@ const { nft } = require(${JSON.stringify(nftDist)});
 })().catch((e) => { console.error(e); process.exit(1); });
 `);
 
+// User and system CPU of the reaped children, apart: most of either side's system time is the
+// kernel building the ruleset (apply) or walking it for the dump (list), the same work for both,
+// so the split shows how much of a ratio is the programs' own.
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+function childCpu() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(f[13]) * TICK_MS, sys: Number(f[14]) * TICK_MS };
+}
+const split = { ours: { user: [], sys: [] }, theirs: { user: [], sys: [] } };
+/** timeRun (bench-env) that also records the run's user and system CPU under `side`. */
+function timeRun(side, cmd, argv) {
+  const c0 = childCpu();
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { maxBuffer: 1 << 30, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr || r.error}`);
+  const c1 = childCpu();
+  split[side].user.push(c1.user - c0.user);
+  split[side].sys.push(c1.sys - c0.sys);
+  return { ms, cpu: c1.user - c0.user + c1.sys - c0.sys, out: r.stdout };
+}
+/** Prints the user / system medians of both sides, then forgets them for the next measurement. */
+function reportSplit() {
+  const m = (xs) => median(xs).toFixed(0).padStart(5);
+  console.log(`  CPU split (median ms): netlinkjs user ${m(split.ours.user)} sys ${m(split.ours.sys)}; nft user ${m(split.theirs.user)} sys ${m(split.theirs.sys)}`);
+  for (const side of ['ours', 'theirs']) split[side] = { user: [], sys: [] };
+}
+
 const nftIn = (...a) => execFileSync('ip', ['netns', 'exec', ns, 'nft', ...a], { encoding: 'utf8', maxBuffer: 1 << 30 });
 
 /** Rules and elements loaded (counted from nft's own listing). */
@@ -114,13 +143,14 @@ function loaded() {
 }
 
 try {
+  console.log(`load average at the start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (a shared machine: compare CPU ratios, not wall)`);
   execFileSync('ip', ['netns', 'add', ns]);
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const withHandles = process.argv.includes('--handles') ? 'handles' : 'none';
   const expected = { rules: RULES + CHAINS, elems: PREFIXES };
   const timed = (which, cmd, argv) => () => {
     nftIn('flush', 'ruleset');
-    const r = timeRun(cmd, argv);
+    const r = timeRun(which, cmd, argv);
     const got = loaded();
     if (got.rules !== expected.rules || got.elems !== expected.elems) throw new Error(`${which}: loaded ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
     return r;
@@ -137,6 +167,7 @@ try {
     ta,
     'nft',
   );
+  reportSplit();
 
   // The listing: both print the same document.
   const ours = JSON.parse(execFileSync(process.execPath, [listChild, ns], { encoding: 'utf8', maxBuffer: 1 << 30 }));
@@ -144,8 +175,8 @@ try {
   if (JSON.stringify(ours) !== JSON.stringify(theirs)) throw new Error('nft.list() and nft -j list ruleset printed different documents');
   const tl = alternate(
     RUNS,
-    () => timeRun(process.execPath, [listChild, ns]),
-    () => timeRun('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset']),
+    () => timeRun('ours', process.execPath, [listChild, ns]),
+    () => timeRun('theirs', 'ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset']),
   );
   report(
     `nft list: the same ruleset, ${RUNS} alternating runs, each a fresh process printing the JSON:`,
@@ -154,6 +185,8 @@ try {
     tl,
     'nft',
   );
+  reportSplit();
+  console.log(`  load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 } finally {
   cleanup();
 }

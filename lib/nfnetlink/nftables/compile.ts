@@ -1279,8 +1279,22 @@ function ctKeyOf(arg: unknown, p: string, family: NftFamily) {
   return { key, dir, dtype, len };
 }
 
+// The dependencies of a header depend only on the protocol and the family: built once each
+// (frozen, so no caller can change what the next rule gets), not per match of every rule.
+const DEPS_CACHE = new Map<string, readonly Dep[]>();
+
 /** Dependencies nft inserts before a header of `proto` in a table of `family`. */
 function depsFor(proto: ProtoDesc, family: NftFamily, p: string): Dep[] {
+  const key = `${proto.name}\0${family}`;
+  let deps = DEPS_CACHE.get(key);
+  if (!deps) {
+    deps = Object.freeze(computeDeps(proto, family, p)); // throws (with `p`) for impossible pairs, never cached
+    DEPS_CACHE.set(key, deps);
+  }
+  return deps as Dep[];
+}
+
+function computeDeps(proto: ProtoDesc, family: NftFamily, p: string): Dep[] {
   const metaEq = (name: string, value: Buffer): Dep => {
     const m = META_KEYS.get(name)!;
     return { id: `meta:${name}=${readIntBE(value, metaOrder(m))}`, exprs: (reg) => [meta(reg, m.key), cmp(reg, 0, value)] };
@@ -1346,7 +1360,7 @@ function encodeValueAt(t: DataType, json: unknown, path: string, order: ByteOrde
   if (typeof json === 'number' && Number.isInteger(json) && json >= 0 && len <= 6 && (t.base === 'integer' || t.base === 'bitmask')) {
     // Fast path for plain numbers (ports, marks …): no BigInt.
     if (json >= 2 ** (len * 8)) throw new ValidationError(path, `value ${json} does not fit in ${len * 8} bits`);
-    const out = Buffer.alloc(len);
+    const out = Buffer.allocUnsafe(len); // pooled; the loop writes every byte
     let v = json;
     for (let i = 0; i < len; i++) {
       out[order === 'big' ? len - 1 - i : i] = v % 256;
@@ -1362,7 +1376,9 @@ function encodeValueAt(t: DataType, json: unknown, path: string, order: ByteOrde
     return out;
   }
   if (t.base === 'ipv4' || t.base === 'ipv6') {
-    const b = Buffer.from(parseIp(json, path, t.base === 'ipv4' ? 2 : 10).bytes);
+    // parseIp returns a fresh Buffer of its own: no copy needed.
+    const bytes = parseIp(json, path, t.base === 'ipv4' ? 2 : 10).bytes;
+    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
     if (b.length !== len) throw new ValidationError(path, `expected a ${t.name}`);
     return b;
   }

@@ -650,10 +650,16 @@ export function encodeVerdict(json: unknown, path: string): Verdict {
 
 /** Verdict → JSON as nft prints it (`{"accept": null}`, `{"jump": {"target": "c"}}`). */
 export function verdictJson(v: Verdict): Record<string, unknown> {
-  for (const [name, code] of Object.entries(VERDICT_CODES)) {
-    if (code !== v.code) continue;
-    if (name === 'jump' || name === 'goto') return { [name]: { target: v.chain ?? '' } };
-    return { [name]: null };
+  // A switch with literal objects: listing prints a verdict for nearly every rule.
+  switch (v.code) {
+    case 0: return { drop: null };
+    case 1: return { accept: null };
+    case 3: return { queue: null };
+    case -1: return { continue: null };
+    case -2: return { break: null };
+    case -3: return { jump: { target: v.chain ?? '' } };
+    case -4: return { goto: { target: v.chain ?? '' } };
+    case -5: return { return: null };
+    default: return { verdict: v.code };
   }
-  return { verdict: v.code };
 }

@@ -22,7 +22,7 @@ import { runTransaction, type TransactionMessage } from '../batch';
 import { FAMILIES, NFTA_GEN, NFT_MSG } from './constants';
 import { buildTable, decodeTable } from './objects/table';
 import { buildChain, decodeChain } from './objects/chain';
-import { buildRule, decodeRule, ruleTarget, type KernelRule } from './objects/rule';
+import { buildRule, decodeRule, ruleAttrPath, ruleTarget, type KernelRule } from './objects/rule';
 import {
   buildElementMessages, buildSet, encodeIpv4Intervals, buildSetRemoval, decodeElementMessage, decodeSet, elementTarget, encodeElements, formatElements,
   decodeIpv4ElementMessage, formatIpv4Intervals, isIpv4IntervalSet, type DecodedSet, type Ipv4Dump, type KernelElement, type SetInfo,
@@ -31,7 +31,6 @@ import { buildStateful, decodeStateful, type StatefulKind } from './objects/stat
 import { buildFlowtable, decodeFlowtable } from './objects/flowtable';
 import { nftMessage } from './objects/common';
 import { compileRuleForApply, decompileRuleForList, type RuleSetView } from './rule-bridge';
-import { open as openRtnl } from '../../rtnetlink/handle';
 
 /** What `nft -j` prints first: the version of the JSON schema. */
 export const METAINFO = { version: '1.0.6', release_name: 'Lester Gooch #5', json_schema_version: 1 } as const;
@@ -103,21 +102,22 @@ function familyNum(name: string | undefined, field: string): number {
   return n;
 }
 
+/** Attribute numbers of name/table/chain/handle in each echoed NEW* message type. */
+const ECHO_LAYOUT: Readonly<Record<number, { table?: number; name?: number; chain?: number; handle: number }>> = {
+  [NFT_MSG.NEWTABLE]: { name: 1, handle: 4 },
+  [NFT_MSG.NEWCHAIN]: { table: 1, name: 3, handle: 2 },
+  [NFT_MSG.NEWRULE]: { table: 1, chain: 2, handle: 3 },
+  [NFT_MSG.NEWSET]: { table: 1, name: 2, handle: 16 },
+  [NFT_MSG.NEWOBJ]: { table: 1, name: 2, handle: 6 },
+  [NFT_MSG.NEWFLOWTABLE]: { table: 1, name: 2, handle: 5 },
+};
+
 /** Reads the handle and identity of an echoed NEW* message (cheap: no expressions decoded). */
 function decodeEcho(buf: Buffer, off: number, len: number, type: number): Record<string, unknown> | undefined {
   if (nfnlSubsys(type) !== NFNL_SUBSYS.nftables) return undefined;
   const msg = nfnlMsg(type);
   const out: Record<string, unknown> = { msg };
-  // Attribute numbers of name/table/handle per message type.
-  const layout: Record<number, { table?: number; name?: number; chain?: number; handle: number }> = {
-    [NFT_MSG.NEWTABLE]: { name: 1, handle: 4 },
-    [NFT_MSG.NEWCHAIN]: { table: 1, name: 3, handle: 2 },
-    [NFT_MSG.NEWRULE]: { table: 1, chain: 2, handle: 3 },
-    [NFT_MSG.NEWSET]: { table: 1, name: 2, handle: 16 },
-    [NFT_MSG.NEWOBJ]: { table: 1, name: 2, handle: 6 },
-    [NFT_MSG.NEWFLOWTABLE]: { table: 1, name: 2, handle: 5 },
-  };
-  const l = layout[msg];
+  const l = ECHO_LAYOUT[msg];
   if (!l) return undefined;
   forEachAttr(buf, off + 20, off + len, (t, o, n) => {
     if (t === l.handle && n >= 8) out.handle = buf.readUInt32BE(o) * 0x1_0000_0000 + buf.readUInt32BE(o + 4);
@@ -234,9 +234,9 @@ export class Nft implements AsyncDisposable {
     // Per command: its messages, the echo that reports its handle, and its rank (see below).
     const groups: { rank: number; add: boolean; msgs: TransactionMessage[]; echo?: { at: number; index: number; kind: NftAddedObject['kind']; family: string } }[] = [];
     // Element commands naming sets the document does not define need the set's types from the kernel.
-    await this.loadReferencedSets(doc.nftables, ctx);
+    const namesInterfaces = await this.loadReferencedSets(doc.nftables, ctx);
     // `meta iif "eth0"` is compiled to the index in the target namespace, as nft does.
-    const ifindexes = usesInterfaces(doc.nftables) ? new Map([...(await this.linkNames())].map(([i, n]) => [n, i])) : undefined;
+    const ifindexes = namesInterfaces ? new Map([...(await this.linkNames())].map(([i, n]) => [n, i])) : undefined;
     doc.nftables.forEach((cmd, index) => {
       const path = `nftables[${index}]`;
       if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd)) throw new ValidationError(path, 'expected a command object');
@@ -331,7 +331,7 @@ export class Nft implements AsyncDisposable {
         case 'rule': {
           const t = ruleTarget(verb, body, objPath);
           if (verb === 'delete') {
-            push(buildRule(verb, t, [], objPath, 0));
+            messages.push({ msg: buildRule(verb, t, [], objPath, 0), command: index, operation: op, path: objPath, attrPath: ruleAttrPath });
             return;
           }
           const compiled = compileRuleForApply(t, `${objPath}.expr`, () => ctx.nextSetId++, (f, tb, n) => ctx.sets.get(ApplyContext.key(f, tb, n)), ifindexes);
@@ -339,7 +339,8 @@ export class Nft implements AsyncDisposable {
             push(s.msg);
             for (const m of buildElementMessages('add', t.familyNum, s.info, s.elems, `${objPath}.expr`, true)) push(m);
           }
-          pushEcho(buildRule(verb, t, compiled.exprs, objPath, echo), 'rule', t.family);
+          if (echo) group.echo = { at: messages.length, index, kind: 'rule', family: t.family };
+          messages.push({ msg: buildRule(verb, t, compiled.exprs, objPath, echo), command: index, operation: op, path: objPath, attrPath: ruleAttrPath });
           return;
         }
         case 'counter':
@@ -384,21 +385,30 @@ export class Nft implements AsyncDisposable {
     return { messages, echoes };
   }
 
-  /** Fetches the sets that element commands name but the document does not define. */
-  private async loadReferencedSets(cmds: unknown[], ctx: ApplyContext): Promise<void> {
+  /**
+   * Fetches the sets that element commands and rules name but the document does not define.
+   * True when a rule matches `meta iif` / `oif` (found in the same walk over the statements).
+   */
+  private async loadReferencedSets(cmds: unknown[], ctx: ApplyContext): Promise<boolean> {
+    let namesInterfaces = false;
     const defined = new Set<string>();
     const wanted = new Map<string, { family: string; table: string; name: string }>();
+    const refs = new Set<string>();
     for (const cmd of cmds) {
       if (!cmd || typeof cmd !== 'object' || Array.isArray(cmd)) continue;
-      for (const [verb, v] of Object.entries(cmd)) {
+      for (const verb in cmd) {
+        const v = (cmd as Record<string, unknown>)[verb];
         const inner = (VERBS as readonly string[]).includes(verb) ? v : { [verb]: v };
         if (!inner || typeof inner !== 'object') continue;
-        for (const [kind, body] of Object.entries(inner as object)) {
+        for (const kind in inner as object) {
+          const body = (inner as Record<string, unknown>)[kind];
           if (!body || typeof body !== 'object') continue;
           const b = body as Record<string, unknown>;
           if (kind === 'rule' && typeof b.family === 'string' && typeof b.table === 'string' && FAMILIES[b.family] !== undefined) {
             // `@name` in a rule: a map's value type is needed to compile it.
-            for (const name of setReferences(b.expr)) {
+            refs.clear();
+            if (scanStatements(b.expr, refs)) namesInterfaces = true;
+            for (const name of refs) {
               const key = ApplyContext.key(b.family, b.table, name);
               if (!defined.has(key)) wanted.set(key, { family: b.family, table: b.table, name });
             }
@@ -423,6 +433,7 @@ export class Nft implements AsyncDisposable {
         // Left undefined: the command naming it reports it by its path (or the kernel does).
       }
     }));
+    return namesInterfaces;
   }
 
   // ------------------------------------------------------------------ list
@@ -514,9 +525,16 @@ export class Nft implements AsyncDisposable {
       if (filter.set !== undefined) continue;
       const tableChains = chains.filter((c) => inTable(c) && (filter.chain === undefined || c.name === filter.chain));
       for (const c of tableChains) out.push({ chain: c });
+      // The table's rules by chain, in dump order (one pass, not one per chain).
+      const byChain = new Map<string, KernelRule[]>();
+      for (const r of rules) {
+        if (r.table !== t.name || r.family !== t.family) continue;
+        const list = byChain.get(r.chain);
+        if (list) list.push(r);
+        else byChain.set(r.chain, [r]);
+      }
       for (const c of tableChains) {
-        for (const r of rules) {
-          if (r.chain !== c.name || !inTable(r)) continue;
+        for (const r of byChain.get(c.name) ?? []) {
           out.push({ rule: ruleJson(r, view) });
         }
       }
@@ -548,6 +566,9 @@ export class Nft implements AsyncDisposable {
   /** ifindex → name of the links in this handle's namespace (a short-lived rtnetlink handle). */
   private async linkNames(): Promise<Map<number, string>> {
     const { netns, netnsPid } = this.socketOptions;
+    // Loaded on first use: most rulesets name no interfaces, and rtnetlink's modules are a
+    // sizeable share of a short-lived process's startup.
+    const { open: openRtnl } = await import('../../rtnetlink/handle');
     const rt = await openRtnl({ ...(netns !== undefined ? { netns } : {}), ...(netnsPid !== undefined ? { netnsPid } : {}) });
     try {
       return await rt.link.names();
@@ -596,42 +617,28 @@ export class Nft implements AsyncDisposable {
 const META_IIF = 4;
 const META_OIF = 5;
 
-/** The names of sets a rule's statements reference as `"@name"`. */
-function setReferences(expr: unknown): Set<string> {
-  const out = new Set<string>();
-  const walk = (v: unknown, depth: number): void => {
-    if (depth > 64) return;
-    if (typeof v === 'string') {
-      if (v.length > 1 && v.charCodeAt(0) === 64 /* @ */) out.add(v.slice(1));
-    } else if (Array.isArray(v)) {
-      for (const x of v) walk(x, depth + 1);
-    } else if (v && typeof v === 'object') {
-      for (const k in v as Record<string, unknown>) walk((v as Record<string, unknown>)[k], depth + 1);
-    }
-  };
-  walk(expr, 0);
-  return out;
-}
-
-/** True when a rule of the document matches `meta iif` / `oif` (their names need indexes). */
-function usesInterfaces(cmds: unknown[]): boolean {
-  const seen = (v: unknown, depth: number): boolean => {
-    if (depth > 64 || v === null || typeof v !== 'object') return false;
-    if (Array.isArray(v)) return v.some((x) => seen(x, depth + 1));
-    const o = v as Record<string, unknown>;
-    const m = o.meta as Record<string, unknown> | undefined;
-    if (m && typeof m === 'object' && (m.key === 'iif' || m.key === 'oif')) return true;
-    for (const k in o) if (seen(o[k], depth + 1)) return true;
+/**
+ * One walk over a rule's statements (apply walks every rule of the document, so no closure or
+ * Set per rule): adds to `refs` the sets referenced as `"@name"`, and is true when they match
+ * `meta iif` / `oif` (whose names need the namespace's interface indexes).
+ */
+function scanStatements(v: unknown, refs: Set<string>, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (typeof v === 'string') {
+    if (v.length > 1 && v.charCodeAt(0) === 64 /* @ */) refs.add(v.slice(1));
     return false;
-  };
-  for (const cmd of cmds) {
-    if (!cmd || typeof cmd !== 'object') continue;
-    for (const v of Object.values(cmd)) {
-      const rule = v && typeof v === 'object' ? ((v as Record<string, unknown>).rule ?? (v as Record<string, unknown>).expr) : undefined;
-      if (rule && seen(rule, 0)) return true;
-    }
   }
-  return false;
+  if (v === null || typeof v !== 'object') return false;
+  let found = false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (scanStatements(v[i], refs, depth + 1)) found = true;
+    return found;
+  }
+  const o = v as Record<string, unknown>;
+  const m = o.meta as Record<string, unknown> | undefined;
+  if (m && typeof m === 'object' && (m.key === 'iif' || m.key === 'oif')) found = true;
+  for (const k in o) if (scanStatements(o[k], refs, depth + 1)) found = true;
+  return found;
 }
 
 /** A rule's JSON: identity, statements (decompiled), comment. */

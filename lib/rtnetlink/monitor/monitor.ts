@@ -25,8 +25,8 @@ import { NETLINK_LISTEN_ALL_NSID, NLMSG_HDRLEN, NLM_F_REPLACE, SOL_NETLINK } fro
 import { EventQueue } from './event-queue';
 import { KINDS, KIND_OF_CHANNEL, makeEvent, objectOf, type KindSpec, type ListSource } from './event-kinds';
 import type {
-  AddressEvent, FdbEvent, LinkEvent, MonitorEvent, NeighEvent, NsidEvent, ObjectEvent, ResyncEvent, RouteEvent, RuleEvent,
-  VlanEvent,
+  ActionEvent, AddressEvent, ChainEvent, FdbEvent, FilterEvent, LinkEvent, MdbEvent, MonitorEvent, NeighEvent, NexthopEvent,
+  NsidEvent, ObjectEvent, QdiscEvent, ResyncEvent, RouteEvent, RuleEvent, TcClassEvent, VlanEvent, VniEvent,
 } from './events';
 import { CHANNELS, channelOf, channelsOf, multicastGroups, type MonitorChannel, type MonitorGroup } from './groups';
 import { MonitorView, type TouchedKeys } from './view';
@@ -119,23 +119,53 @@ const ruleKind = KIND_OF_CHANNEL.get('rule4')!;
 export declare interface Monitor {
   /** Every event, in the order the kernel sent them. */
   on(event: 'event', listener: (ev: MonitorEvent) => void): this;
+  /** Links created, changed or deleted (group 'link'). */
   on(event: 'link', listener: (ev: LinkEvent) => void): this;
+  /** Addresses added or removed (groups 'address', 'address4', 'address6'). */
   on(event: 'address', listener: (ev: AddressEvent) => void): this;
+  /** Routes added, replaced or removed (groups 'route', 'route4', 'route6'). */
   on(event: 'route', listener: (ev: RouteEvent) => void): this;
+  /** Neighbour entries (groups 'neigh', 'neigh4', 'neigh6'). */
   on(event: 'neigh', listener: (ev: NeighEvent) => void): this;
+  /** Bridge and VXLAN FDB entries (group 'fdb'). */
   on(event: 'fdb', listener: (ev: FdbEvent) => void): this;
+  /** Policy routing rules (groups 'rule', 'rule4', 'rule6'). */
   on(event: 'rule', listener: (ev: RuleEvent) => void): this;
+  /** Namespace ids assigned or removed (group 'nsid'). */
   on(event: 'nsid', listener: (ev: NsidEvent) => void): this;
+  /** A bridge port's VLAN list changed (group 'vlan'). */
   on(event: 'vlan', listener: (ev: VlanEvent) => void): this;
+  /** Nexthop objects (group 'nexthop'). */
+  on(event: 'nexthop', listener: (ev: NexthopEvent) => void): this;
+  /** Qdiscs (group 'tc'). */
+  on(event: 'qdisc', listener: (ev: QdiscEvent) => void): this;
+  /** Traffic classes (group 'tc'). */
+  on(event: 'class', listener: (ev: TcClassEvent) => void): this;
+  /** Filters (group 'tc'). */
+  on(event: 'filter', listener: (ev: FilterEvent) => void): this;
+  /** Filter chains (group 'tc'). */
+  on(event: 'chain', listener: (ev: ChainEvent) => void): this;
+  /** Standalone tc actions (group 'tc'). */
+  on(event: 'action', listener: (ev: ActionEvent) => void): this;
+  /** Bridge multicast database entries (group 'mdb'). */
+  on(event: 'mdb', listener: (ev: MdbEvent) => void): this;
+  /** VXLAN VNI filter entries (group 'vni'). */
+  on(event: 'vni', listener: (ev: VniEvent) => void): this;
   /** The kernel dropped notifications (ENOBUFS). */
   on(event: 'resync', listener: (ev: ResyncEvent) => void): this;
   /** The socket failed for a reason other than ENOBUFS; the monitor closes. */
   on(event: 'error', listener: (err: Error) => void): this;
+  /** The monitor closed (close(), an abort, or a socket error). */
   on(event: 'close', listener: () => void): this;
+  /** Any other EventEmitter event. */
   on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** The next event, once. */
   once(event: 'event', listener: (ev: MonitorEvent) => void): this;
+  /** The next resync, once. */
   once(event: 'resync', listener: (ev: ResyncEvent) => void): this;
+  /** The close, once. */
   once(event: 'close', listener: () => void): this;
+  /** Any other EventEmitter event, once. */
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 

@@ -58,6 +58,32 @@ export function exprSchema(name: string): Schema | undefined {
   return name === 'dynset' ? dynsetSchema : EXPR_SCHEMAS.get(name);
 }
 
+// Expression names a listing reads by the hundred thousand, as shared strings: a name read
+// fresh from the buffer is a new string each time (a C++ call to decode, a hash to compute for
+// the schema lookup), where matching its bytes against the known names is a few comparisons.
+const KNOWN_NAMES: Map<number, string[]> = new Map();
+for (const name of [...EXPR_SCHEMAS.keys(), 'dynset']) {
+  const k = (name.length << 8) | name.charCodeAt(0);
+  const list = KNOWN_NAMES.get(k);
+  if (list) list.push(name);
+  else KNOWN_NAMES.set(k, [name]);
+}
+
+/** The NUL-terminated name at buf[off, off + len): a known expression name's shared string, else read. */
+function exprName(buf: Buffer, off: number, len: number): string {
+  let n = 0;
+  while (n < len && buf[off + n] !== 0) n++;
+  const candidates = n ? KNOWN_NAMES.get((n << 8) | buf[off]!) : undefined;
+  if (candidates) {
+    for (const name of candidates) {
+      let i = 1;
+      while (i < n && buf[off + i] === name.charCodeAt(i)) i++;
+      if (i === n) return name;
+    }
+  }
+  return readString(buf, off, len);
+}
+
 /** Decodes one expression from the payload of an NFTA_LIST_ELEM (buf[off, end)). */
 export function decodeExpr(buf: Buffer, off: number, end: number): Expr {
   let name: string | undefined;
@@ -68,7 +94,7 @@ export function decodeExpr(buf: Buffer, off: number, end: number): Expr {
     const len = buf[off]! | (buf[off + 1]! << 8);
     if (len < 4 || off + len > end) throw new ParseError(`nft expression: attribute at offset ${off} has length ${len}, ${end - off} bytes left`);
     const type = (buf[off + 2]! | (buf[off + 3]! << 8)) & NLA_TYPE_MASK;
-    if (type === NFTA_EXPR_NAME) name = readString(buf, off + 4, len - 4);
+    if (type === NFTA_EXPR_NAME) name = exprName(buf, off + 4, len - 4);
     else if (type === NFTA_EXPR_DATA) {
       dataOff = off + 4;
       dataLen = len - 4;

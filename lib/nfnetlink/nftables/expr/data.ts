@@ -68,9 +68,7 @@ export function encodeData(w: MessageWriter, type: number, value: unknown, field
   } else if (value && typeof value === 'object' && 'code' in value) {
     const v = value as Verdict & { chainId?: number };
     w.nestStart(NFTA_DATA_VERDICT, field);
-    const code = Buffer.alloc(4);
-    code.writeInt32BE(v.code);
-    w.bytes(NFTA_VERDICT_CODE, code, field);
+    w.u32be(NFTA_VERDICT_CODE, v.code >>> 0, field); // the signed code's bytes
     if (v.chain !== undefined) w.string(NFTA_VERDICT_CHAIN, v.chain, field);
     if (v.chainId !== undefined) w.u32be(NFTA_VERDICT_CHAIN_ID, v.chainId, field);
     w.nestEnd();

@@ -24,9 +24,7 @@ export function readBe64(buf: Buffer, off: number): number {
 
 /** Writes a big-endian u64 attribute. */
 export function writeBe64(w: MessageWriter, type: number, v: number | bigint, field?: string): void {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(v));
-  w.bytes(type, b, field);
+  w.u64be(type, v, field);
 }
 
 /** Schema spec pieces: big-endian u64 (nf_tables handles, byte counts, timeouts in ms). */

@@ -8,7 +8,7 @@
 import { ValidationError } from '../../../errors';
 import { defineSchema, decodeAttrs } from '../../../wire/attributes';
 import type { BuiltMessage } from '../../../wire/message-writer';
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_REPLACE } from '../../../wire/constants';
+import { NLA_TYPE_MASK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REPLACE } from '../../../wire/constants';
 import { readNfgenmsg } from '../../nfnetlink';
 import { FAMILY_NAMES, NFTA_RULE, NFT_MSG } from '../constants';
 import { decodeExprs, encodeExprs, type Expr } from '../expr/codec';
@@ -70,9 +70,9 @@ export function ruleTarget(verb: string, json: unknown, path: string): RuleTarge
 export function buildRule(verb: string, t: RuleTarget, exprs: readonly Expr[], path: string, echo: number): BuiltMessage {
   if (verb === 'delete') {
     const w = nftMessage(NFT_MSG.DELRULE, 0, t.familyNum);
-    w.string(NFTA_RULE.TABLE, t.table, `${path}.table`);
-    w.string(NFTA_RULE.CHAIN, t.chain, `${path}.chain`);
-    writeBe64(w, NFTA_RULE.HANDLE, t.handle!, `${path}.handle`);
+    w.string(NFTA_RULE.TABLE, t.table);
+    w.string(NFTA_RULE.CHAIN, t.chain);
+    writeBe64(w, NFTA_RULE.HANDLE, t.handle!);
     return w.finish();
   }
   let flags = NLM_F_CREATE | echo;
@@ -81,14 +81,49 @@ export function buildRule(verb: string, t: RuleTarget, exprs: readonly Expr[], p
   else if (verb !== 'insert' && verb !== 'create') throw new ValidationError(path, `a rule cannot be given to "${verb}"`);
   if (verb === 'create') flags |= NLM_F_APPEND;
   const w = nftMessage(NFT_MSG.NEWRULE, flags, t.familyNum, 512);
-  w.string(NFTA_RULE.TABLE, t.table, `${path}.table`);
-  w.string(NFTA_RULE.CHAIN, t.chain, `${path}.chain`);
-  if (t.handle !== undefined) writeBe64(w, verb === 'replace' ? NFTA_RULE.HANDLE : NFTA_RULE.POSITION, t.handle, `${path}.handle`);
-  w.nestStart(NFTA_RULE.EXPRESSIONS, `${path}.expr`);
-  encodeExprs(w, exprs, `${path}.expr`);
+  // Unnamed: ten thousand rules would record a name per attribute; ruleAttrPath names the
+  // attribute from the bytes when the kernel refuses one.
+  w.string(NFTA_RULE.TABLE, t.table);
+  w.string(NFTA_RULE.CHAIN, t.chain);
+  if (t.handle !== undefined) writeBe64(w, verb === 'replace' ? NFTA_RULE.HANDLE : NFTA_RULE.POSITION, t.handle);
+  w.nestStart(NFTA_RULE.EXPRESSIONS);
+  encodeExprs(w, exprs);
   w.nestEnd();
-  if (t.comment !== undefined) w.bytes(NFTA_RULE.USERDATA, buildUdata([commentUdata(UDATA_RULE_COMMENT, t.comment, `${path}.comment`)]), `${path}.comment`);
+  if (t.comment !== undefined) w.bytes(NFTA_RULE.USERDATA, buildUdata([commentUdata(UDATA_RULE_COMMENT, t.comment, `${path}.comment`)]));
   return w.finish();
+}
+
+const RULE_FIELDS: Readonly<Record<number, string>> = {
+  [NFTA_RULE.TABLE]: 'table', [NFTA_RULE.CHAIN]: 'chain', [NFTA_RULE.HANDLE]: 'handle', [NFTA_RULE.POSITION]: 'handle',
+  [NFTA_RULE.EXPRESSIONS]: 'expr', [NFTA_RULE.USERDATA]: 'comment',
+};
+
+/**
+ * The attribute of a NEWRULE/DELRULE message (as buildRule writes it) that byte `offset` falls
+ * in, named as the command's field: `table`, `expr`, `expr[2]` (the register-level expression
+ * inside NFTA_RULE_EXPRESSIONS) … For TransactionMessage.attrPath.
+ */
+export function ruleAttrPath(bytes: Buffer, offset: number): string | undefined {
+  let at = 20; // nlmsghdr + nfgenmsg
+  while (bytes.length - at >= 4) {
+    const len = bytes.readUInt16LE(at);
+    if (len < 4) return undefined;
+    const type = bytes.readUInt16LE(at + 2) & NLA_TYPE_MASK;
+    if (offset >= at && offset < at + len) {
+      const name = RULE_FIELDS[type];
+      if (type !== NFTA_RULE.EXPRESSIONS || offset === at) return name;
+      let e = at + 4;
+      for (let i = 0; at + len - e >= 4; i++) {
+        const el = bytes.readUInt16LE(e);
+        if (el < 4) break;
+        if (offset >= e && offset < e + el) return `expr[${i}]`;
+        e += (el + 3) & ~3;
+      }
+      return name;
+    }
+    at += (len + 3) & ~3;
+  }
+  return undefined;
 }
 
 /** A rule as the kernel holds it: identity, comment and register-level expressions. */

@@ -7,10 +7,10 @@
  * the element list is one attribute with a 16-bit length.
  * Equivalent to: nft add set inet t s '{ type ipv4_addr; flags interval; elements = { 10.0.0.0/8 } }'
  */
-import { ValidationError } from '../../../errors';
+import { ParseError, ValidationError } from '../../../errors';
 import { decodeAttrs, defineSchema, forEachAttr, readString } from '../../../wire/attributes';
 import type { BuiltMessage, MessageWriter } from '../../../wire/message-writer';
-import { NLM_F_CREATE, NLM_F_EXCL } from '../../../wire/constants';
+import { NLA_F_NESTED, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL } from '../../../wire/constants';
 import { readNfgenmsg } from '../../nfnetlink';
 import {
   NFT_DATA_VERDICT, decodeKey, encodeInterval, encodeKey, encodeVerdict, formatInterval, fromKernelIntervals,
@@ -453,14 +453,31 @@ function writeElement(w: MessageWriter, k: KernelElement, field: string): void {
   w.nestEnd();
 }
 
-/** An element of the IPv4 fast path: LIST_ELEM { KEY { DATA_VALUE be32 } [FLAGS INTERVAL_END] }. */
-function writeIpv4Element(w: MessageWriter, key: number, end: number): void {
-  w.nestStart(NFTA_LIST_ELEM);
-  w.nestStart(NFTA_SET_ELEM.KEY);
-  w.u32be(1 /* NFTA_DATA_VALUE */, key);
-  w.nestEnd();
-  if (end) w.u32be(NFTA_SET_ELEM.FLAGS, NFT_SET_ELEM_INTERVAL_END);
-  w.nestEnd();
+const IPV4_START_BYTES = 16;
+const IPV4_END_BYTES = 24;
+
+/**
+ * The IPv4 fast path's elements [from, to) laid out at `at` as writeElement writes them
+ * (LIST_ELEM { KEY { DATA_VALUE be32 } [FLAGS be32 INTERVAL_END] }), byte by byte: 200 000
+ * elements of a large blocklist are otherwise 600 000 attribute calls.
+ */
+function writeIpv4Elements(b: Buffer, at: number, fast: Ipv4Intervals, from: number, to: number): void {
+  const NESTED_ELEM = NFTA_LIST_ELEM | NLA_F_NESTED;
+  const NESTED_KEY = NFTA_SET_ELEM.KEY | NLA_F_NESTED;
+  for (let i = from; i < to; i++) {
+    const end = fast.ends[i]!;
+    const key = fast.keys[i]!;
+    const len = end ? IPV4_END_BYTES : IPV4_START_BYTES;
+    b[at] = len; b[at + 1] = 0; b[at + 2] = NESTED_ELEM & 0xff; b[at + 3] = NESTED_ELEM >>> 8;
+    b[at + 4] = 12; b[at + 5] = 0; b[at + 6] = NESTED_KEY & 0xff; b[at + 7] = NESTED_KEY >>> 8;
+    b[at + 8] = 8; b[at + 9] = 0; b[at + 10] = 1 /* NFTA_DATA_VALUE */; b[at + 11] = 0;
+    b[at + 12] = key >>> 24; b[at + 13] = (key >>> 16) & 0xff; b[at + 14] = (key >>> 8) & 0xff; b[at + 15] = key & 0xff;
+    if (end) {
+      b[at + 16] = 8; b[at + 17] = 0; b[at + 18] = NFTA_SET_ELEM.FLAGS; b[at + 19] = 0;
+      b[at + 20] = 0; b[at + 21] = 0; b[at + 22] = 0; b[at + 23] = NFT_SET_ELEM_INTERVAL_END;
+    }
+    at += len;
+  }
 }
 
 /**
@@ -484,10 +501,10 @@ export function buildElementMessages(
     w.nestStart(NFTA_SET_ELEM_LIST.ELEMENTS, `${path}.elem`);
     const start = w.offset;
     if (fast) {
-      while (i < total && w.offset - start < MAX_ELEMS_BYTES) {
-        writeIpv4Element(w, fast.keys[i]!, fast.ends[i]!);
-        i++;
-      }
+      const from = i;
+      let bytes = 0;
+      while (i < total && bytes < MAX_ELEMS_BYTES) bytes += fast.ends[i++] ? IPV4_END_BYTES : IPV4_START_BYTES;
+      w.raw(bytes, (b, at) => writeIpv4Elements(b, at, fast, from, i));
     } else {
       const list = elems as readonly KernelElement[];
       while (i < total && w.offset - start < MAX_ELEMS_BYTES) {
@@ -700,26 +717,45 @@ export function isIpv4IntervalSet(info: SetInfo): boolean {
 
 /** Reads one NEWSETELEM dump part of an IPv4 interval set into `out` (no Buffer per element). */
 export function decodeIpv4ElementMessage(buf: Buffer, off: number, len: number, out: Ipv4Dump): void {
-  forEachAttr(buf, off + 20, off + len, (type, o, l) => {
-    if (type !== NFTA_SET_ELEM_LIST.ELEMENTS) return;
-    forEachAttr(buf, o, o + l, (t, eo, el) => {
-      if (t !== NFTA_LIST_ELEM) return;
-      let key = -1;
-      let flags = 0;
-      forEachAttr(buf, eo, eo + el, (at, ao, al) => {
-        if (at === NFTA_SET_ELEM.KEY) {
-          // KEY { NFTA_DATA_VALUE (len 8) be32 }
-          if (al >= 8 && buf.readUInt16LE(ao) === 8) key = buf.readUInt32BE(ao + 4);
-          else out.complex = true;
-        } else if (at === NFTA_SET_ELEM.FLAGS) {
-          if (al >= 4) flags = buf.readUInt32BE(ao);
-        } else out.complex = true;
-      });
-      if (key < 0 || flags & ~NFT_SET_ELEM_INTERVAL_END) out.complex = true;
-      out.keys.push(key);
-      out.ends.push(flags & NFT_SET_ELEM_INTERVAL_END);
-    });
-  });
+  // Plain loops, no callback per attribute: a dump of 100 000 prefixes is 200 000 elements.
+  const end = off + len;
+  let at = off + 20;
+  while (end - at >= 4) {
+    const alen = buf[at]! | (buf[at + 1]! << 8);
+    if (alen < 4 || at + alen > end) throw new ParseError(`nft set elements: attribute at offset ${at - off} has length ${alen}`);
+    if (((buf[at + 2]! | (buf[at + 3]! << 8)) & NLA_TYPE_MASK) === NFTA_SET_ELEM_LIST.ELEMENTS) {
+      const lend = at + alen;
+      let e = at + 4;
+      while (lend - e >= 4) {
+        const elen = buf[e]! | (buf[e + 1]! << 8);
+        if (elen < 4 || e + elen > lend) throw new ParseError(`nft set element at offset ${e - off} has length ${elen}`);
+        if (((buf[e + 2]! | (buf[e + 3]! << 8)) & NLA_TYPE_MASK) === NFTA_LIST_ELEM) {
+          let key = -1;
+          let flags = 0;
+          const eend = e + elen;
+          let a = e + 4;
+          while (eend - a >= 4) {
+            const l = buf[a]! | (buf[a + 1]! << 8);
+            if (l < 4 || a + l > eend) throw new ParseError(`nft set element attribute at offset ${a - off} has length ${l}`);
+            const t = (buf[a + 2]! | (buf[a + 3]! << 8)) & NLA_TYPE_MASK;
+            if (t === NFTA_SET_ELEM.KEY) {
+              // KEY { NFTA_DATA_VALUE (len 8) be32 }
+              if (l >= 12 && (buf[a + 4]! | (buf[a + 5]! << 8)) === 8) key = buf.readUInt32BE(a + 8);
+              else out.complex = true;
+            } else if (t === NFTA_SET_ELEM.FLAGS) {
+              if (l >= 8) flags = buf.readUInt32BE(a + 4);
+            } else out.complex = true;
+            a += (l + 3) & ~3;
+          }
+          if (key < 0 || flags & ~NFT_SET_ELEM_INTERVAL_END) out.complex = true;
+          out.keys.push(key);
+          out.ends.push(flags & NFT_SET_ELEM_INTERVAL_END);
+        }
+        e += (elen + 3) & ~3;
+      }
+    }
+    at += (alen + 3) & ~3;
+  }
 }
 
 function ipv4Text(n: number): string {
@@ -731,7 +767,19 @@ export function formatIpv4Intervals(d: Ipv4Dump): unknown[] {
   const n = d.keys.length;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => d.keys[a]! - d.keys[b]! || d.ends[b]! - d.ends[a]!); // an end marker before a start at the same key
+  // An end marker sorts before a start at the same key. The kernel dumps its tree in one
+  // direction: a linear check (as is, or reversed) usually spares the sort of 200 000 keys.
+  const keys = d.keys;
+  const ends = d.ends;
+  const before = (a: number, b: number): boolean => keys[a]! < keys[b]! || (keys[a] === keys[b] && ends[a]! >= ends[b]!);
+  let ascending = true;
+  for (let j = 1; j < n && ascending; j++) if (!before(order[j - 1]!, order[j]!)) ascending = false;
+  if (!ascending) {
+    order.reverse();
+    let descending = true;
+    for (let j = 1; j < n && descending; j++) if (!before(order[j - 1]!, order[j]!)) descending = false;
+    if (!descending) order.sort((a, b) => keys[a]! - keys[b]! || ends[b]! - ends[a]!);
+  }
   const out: unknown[] = [];
   for (let j = 0; j < n; j++) {
     const i = order[j]!;
