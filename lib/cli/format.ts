@@ -9,6 +9,8 @@ import type { Neighbour } from '../rtnetlink/neigh/neigh-decode';
 import type { Rule } from '../rtnetlink/rule/rule-decode';
 import type { FdbEntry } from '../rtnetlink/neigh/fdb';
 import type { BridgeVlanPort } from '../rtnetlink/bridge/vlan';
+import type { Nexthop } from '../rtnetlink/nexthop/nexthop';
+import type { BridgePort } from '../rtnetlink/bridge/port';
 
 /** Pads columns of rows to equal width. */
 export function columns(rows: string[][]): string {
@@ -120,4 +122,40 @@ export function formatBridgeVlans(list: BridgeVlanPort[]): string {
     });
   }
   return columns(rows);
+}
+
+/** Nexthop objects as `ip nexthop` prints them. */
+export function formatNexthops(list: Nexthop[]): string {
+  return list
+    .map((n) => {
+      const parts = [`id ${n.id}`];
+      if (n.group) {
+        parts.push(`group ${n.group.map((m) => (m.weight > 1 ? `${m.id},${m.weight}` : String(m.id))).join('/')}`);
+        if (n.type && n.type !== 'mpath') parts.push(`type ${n.type}`);
+      }
+      if (n.gateway) parts.push(`via ${n.gateway}`);
+      if (n.dev ?? n.oif) parts.push(`dev ${n.dev ?? n.oif}`);
+      if (n.blackhole) parts.push('blackhole');
+      if (n.fdb) parts.push('fdb');
+      if (!n.group && n.scope && n.scope !== 'global') parts.push(`scope ${n.scope}`);
+      if (n.protocol && n.protocol !== 'unspec') parts.push(`proto ${n.protocol}`);
+      parts.push(...n.flags);
+      return parts.join(' ');
+    })
+    .join('\n');
+}
+
+/** Bridge ports as `bridge link` prints them (`names` gives a same-namespace peer its name: `vb@va`). */
+export function formatBridgePorts(list: BridgePort[], names: Map<number, string> = new Map()): string {
+  return list
+    .map((p) => {
+      const peer = p.link !== undefined && p.linkNetnsId === undefined ? names.get(p.link) : undefined;
+      const parts = [`${p.index}:`, `${p.name}${peer ? `@${peer}` : ''}:`, `<${p.flags.join(',')}>`, `mtu ${p.mtu}`];
+      if (p.bridge ?? p.master) parts.push(`master ${p.bridge ?? p.master}`);
+      if (p.state !== undefined) parts.push(`state ${p.state}`);
+      if (p.priority !== undefined) parts.push(`priority ${p.priority}`);
+      if (p.cost !== undefined) parts.push(`cost ${p.cost}`);
+      return parts.join(' ');
+    })
+    .join('\n');
 }

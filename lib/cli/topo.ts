@@ -1,17 +1,80 @@
 /**
  * `netlinkjs topo`: the links of one or more namespaces as a picture — each namespace a box,
  * bridges with their ports beneath them, and cables (veth pairs) drawn between their ends,
- * across namespaces too. `--dot` prints the same graph for Graphviz instead.
+ * across namespaces too; each device's root qdisc (kind and rate) beside it, and the
+ * namespace's NAT rules (masquerade, snat, dnat, redirect in its nftables ruleset) at the
+ * foot of its box. `--dot` prints the same graph for Graphviz instead.
  */
 import { open as openNetns } from '../netns/handle';
-import { open } from '../rtnetlink/handle';
+import { open, type Rtnl } from '../rtnetlink/handle';
 import type { Link } from '../rtnetlink/link/link-decode';
+import { openNft } from '../nfnetlink/nftables/nft';
+import { natRules, type NatRule } from './nft-format';
+import { tcRateText } from './tc-format';
 
-/** One namespace's links, keyed for peer matching. */
-interface NsLinks {
+/** A device's root qdisc as topo shows it: kind, handle and the rate it shapes to, if any. */
+export interface RootQdisc {
+  kind: string;
+  handle: string;
+  /** bit/s: tbf's rate, or the sum of an htb's top-level class ceilings. */
+  rate?: number;
+}
+
+/** One namespace's links (keyed for peer matching), root qdiscs by ifindex, and NAT rules. */
+export interface NsLinks {
   name: string;
   inode: number;
   links: Link[];
+  /** Root qdiscs the namespace's owner set (not the kernel's defaults), by ifindex. */
+  qdiscs: Record<number, RootQdisc>;
+  nat: NatRule[];
+}
+
+/** Qdiscs the kernel attaches by itself (handle 0:), which say nothing about the setup. */
+const isDefaultQdisc = (handle: string, kind: string) => handle === 'none' || handle === '0:' || kind === 'noqueue';
+
+/** The root qdisc of each device that has one configured, with its rate. */
+async function rootQdiscs(rt: Rtnl): Promise<Record<number, RootQdisc>> {
+  const out: Record<number, RootQdisc> = {};
+  const roots = (await rt.tc.qdisc.list({ names: false })).filter((q) => q.parent === 'root' && !isDefaultQdisc(q.handle, q.kind));
+  for (const q of roots) {
+    const r: RootQdisc = { kind: q.kind, handle: q.handle };
+    const opts = q[q.kind] as Record<string, unknown> | undefined;
+    if (q.kind === 'tbf' && typeof opts?.rate === 'number') r.rate = opts.rate;
+    if (q.kind === 'htb') {
+      const top = (await rt.tc.class.list({ dev: q.index, names: false })).filter((c) => c.parent === 'root');
+      const ceils = top.map((c) => {
+        const o = c.htb as { rate?: number; ceil?: number } | undefined;
+        return o?.ceil ?? o?.rate ?? 0;
+      });
+      if (ceils.length) r.rate = ceils.reduce((a, b) => a + b, 0);
+    }
+    out[q.index] = r;
+  }
+  return out;
+}
+
+/** Refusals that mean "no ruleset to show here" (no nf_tables, or not allowed to read it), not a failure of topo. */
+const NO_RULESET = new Set(['EPERM', 'EACCES', 'EPROTONOSUPPORT', 'EAFNOSUPPORT', 'EOPNOTSUPP']);
+
+/**
+ * The NAT rules of the namespace's ruleset. Reading a ruleset needs CAP_NET_ADMIN while links
+ * and qdiscs do not: an unprivileged topo still draws, without NAT.
+ */
+async function natOf(netns: Parameters<typeof openNft>[0]): Promise<NatRule[]> {
+  const nft = await openNft(netns).catch((err) => {
+    if (NO_RULESET.has((err as { code?: string }).code ?? '')) return undefined;
+    throw err;
+  });
+  if (!nft) return [];
+  try {
+    return natRules(await nft.list());
+  } catch (err) {
+    if (NO_RULESET.has((err as { code?: string }).code ?? '')) return [];
+    throw err;
+  } finally {
+    nft.close();
+  }
 }
 
 /** The id a cable end is known by across namespaces: namespace inode + ifindex. */
@@ -26,9 +89,11 @@ export async function collect(namespaces: string[]): Promise<NsLinks[]> {
     // read without joining it (that would need CAP_SYS_ADMIN).
     const ns = openNetns(self ? { pid: process.pid } : name);
     try {
-      const rt = await open(self ? {} : { netns: ns });
+      const where = self ? {} : { netns: ns };
+      const rt = await open(where);
       try {
-        out.push({ name, inode: ns.inode, links: await rt.link.list() });
+        const [links, qdiscs, nat] = await Promise.all([rt.link.list(), rootQdiscs(rt), natOf(where)]);
+        out.push({ name, inode: ns.inode, links, qdiscs, nat });
       } finally {
         rt.close();
       }
@@ -67,12 +132,22 @@ function cables(all: NsLinks[]): Map<string, string> {
   return text;
 }
 
-function describe(l: Link): string {
+function describe(l: Link, q?: RootQdisc): string {
   const bits = [l.kind ?? (l.linkType === 'loopback' ? 'loopback' : 'device'), l.up ? 'up' : 'down'];
   if (l.kind === 'vlan' && l.info?.id !== undefined) bits.push(`id ${l.info.id}`);
   if ((l.kind === 'macvlan' || l.kind === 'macvtap') && l.info?.mode) bits.push(l.info.mode);
   if (l.kind === 'vxlan' && l.info?.id !== undefined) bits.push(`vni ${l.info.id}`);
-  return `${l.name} (${bits.join(', ')})`;
+  return `${l.name} (${bits.join(', ')})${q ? ` [${qdiscText(q)}]` : ''}`;
+}
+
+/** `qdisc htb 1: 20Mbit`. */
+function qdiscText(q: RootQdisc): string {
+  return `qdisc ${q.kind} ${q.handle}${q.rate !== undefined ? ` ${tcRateText(q.rate)}` : ''}`;
+}
+
+/** `nat: ip nat postrouting: oifname "va" masquerade`. */
+function natText(r: NatRule): string {
+  return `nat ${r.family} ${r.table} ${r.chain}: ${r.rule}`;
 }
 
 /** Draws namespaces as boxes of trees: masters with their ports, cables as `══ ns:peer`. */
@@ -90,10 +165,11 @@ export function drawText(all: NsLinks[]): string {
     };
     for (const l of ns.links) {
       if (l.master !== undefined) continue;
-      rows.push(`${describe(l)}${tail(l)}`);
+      rows.push(`${describe(l, ns.qdiscs[l.index])}${tail(l)}`);
       const ports = byMaster.get(l.index) ?? [];
-      ports.forEach((p, i) => rows.push(`${i === ports.length - 1 ? '└─' : '├─'} ${describe(p)}${tail(p)}`));
+      ports.forEach((p, i) => rows.push(`${i === ports.length - 1 ? '└─' : '├─'} ${describe(p, ns.qdiscs[p.index])}${tail(p)}`));
     }
+    for (const r of ns.nat) rows.push(natText(r));
     const title = ` ${ns.name} `;
     const width = Math.max(title.length + 2, ...rows.map((r) => r.length + 2));
     lines.push(`┌─${title}${'─'.repeat(width - title.length - 1)}┐`);
@@ -110,7 +186,12 @@ export function drawDot(all: NsLinks[]): string {
   const out = ['graph netlinkjs {', '  node [shape=box, fontname="monospace"];'];
   all.forEach((ns, i) => {
     out.push(`  subgraph cluster_${i} {`, `    label=${JSON.stringify(ns.name)};`);
-    for (const l of ns.links) out.push(`    ${id(ns, l)} [label=${JSON.stringify(describe(l))}];`);
+    for (const l of ns.links) out.push(`    ${id(ns, l)} [label=${JSON.stringify(describe(l, ns.qdiscs[l.index]))}];`);
+    if (ns.nat.length) {
+      // One note per namespace: the NAT rules as a left-aligned list (\l ends a line in DOT).
+      const label = ns.nat.map((r) => `${natText(r)}\\l`).join('');
+      out.push(`    ${JSON.stringify(`${ns.name}:nat`)} [shape=note, label="${label.replace(/"/g, '\\"')}"];`);
+    }
     out.push('  }');
     for (const l of ns.links) {
       const m = l.master !== undefined ? ns.links.find((x) => x.index === l.master) : undefined;
