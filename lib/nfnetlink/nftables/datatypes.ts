@@ -421,8 +421,8 @@ const SERVICES: Record<string, number> = {
  * A key value of a resolved type → its bytes: a plain value, or `{"concat": [...]}` (a bare
  * list is accepted too) with each member padded to 4 bytes.
  */
-export function encodeKey(rt: ResolvedType, json: unknown, path: string): Buffer {
-  if (!rt.concat) return encodeValue(rt.fields[0]!, json, path, rt.fields[0]!.byteorder, rt.len);
+export function encodeKey(rt: ResolvedType, json: unknown, path: string, order?: ByteOrder): Buffer {
+  if (!rt.concat) return encodeValue(rt.fields[0]!, json, path, order ?? rt.fields[0]!.byteorder, rt.len);
   const parts = concatParts(json, rt.fields.length, path);
   const out = Buffer.alloc(rt.len);
   let off = 0;
@@ -440,8 +440,8 @@ function concatParts(json: unknown, n: number, path: string): unknown[] {
 }
 
 /** Key bytes → JSON (`{"concat": [...]}` for concatenations). */
-export function decodeKey(rt: ResolvedType, bytes: Uint8Array): unknown {
-  if (!rt.concat) return decodeValue(rt.fields[0]!, bytes);
+export function decodeKey(rt: ResolvedType, bytes: Uint8Array, order?: ByteOrder): unknown {
+  if (!rt.concat) return decodeValue(rt.fields[0]!, bytes, order ?? rt.fields[0]!.byteorder);
   const out: unknown[] = [];
   let off = 0;
   for (const f of rt.fields) {
@@ -477,13 +477,13 @@ function prefixStart(addr: Buffer, len: number): Buffer {
  * or `{"range": [a, b]}`. Only network-order types can be intervals here (the kernel compares
  * bytes), which covers addresses, ports and protocol numbers.
  */
-export function encodeInterval(rt: ResolvedType, json: unknown, path: string): Interval {
+export function encodeInterval(rt: ResolvedType, json: unknown, path: string, order?: ByteOrder): Interval {
   if (json && typeof json === 'object' && !Array.isArray(json)) {
     const o = json as Record<string, unknown>;
     if ('prefix' in o) {
       const p = o.prefix as Record<string, unknown> | null;
       if (!p || typeof p !== 'object') throw new ValidationError(`${path}.prefix`, 'expected {"addr", "len"}');
-      const addr = encodeKey(rt, p.addr, `${path}.prefix.addr`);
+      const addr = encodeKey(rt, p.addr, `${path}.prefix.addr`, order);
       const len = p.len;
       if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > addr.length * 8) {
         throw new ValidationError(`${path}.prefix.len`, `expected a prefix length 0–${addr.length * 8}`);
@@ -493,13 +493,13 @@ export function encodeInterval(rt: ResolvedType, json: unknown, path: string): I
     if ('range' in o) {
       const r = o.range;
       if (!Array.isArray(r) || r.length !== 2) throw new ValidationError(`${path}.range`, 'expected [low, high]');
-      const from = encodeKey(rt, r[0], `${path}.range[0]`);
-      const to = encodeKey(rt, r[1], `${path}.range[1]`);
+      const from = encodeKey(rt, r[0], `${path}.range[0]`, order);
+      const to = encodeKey(rt, r[1], `${path}.range[1]`, order);
       if (Buffer.compare(from, to) > 0) throw new ValidationError(`${path}.range`, 'range low end is above its high end');
       return { from, to };
     }
   }
-  const v = encodeKey(rt, json, path);
+  const v = encodeKey(rt, json, path, order);
   return { from: v, to: v };
 }
 
@@ -599,14 +599,14 @@ export function prefixLength(from: Uint8Array, to: Uint8Array): number {
  * An inclusive range as nft prints an interval element: the value when from = to, a prefix
  * for address types when the range is one, else `{"range": [a, b]}`.
  */
-export function formatInterval(rt: ResolvedType, from: Uint8Array, to: Uint8Array): unknown {
-  if (Buffer.compare(Buffer.from(from), Buffer.from(to)) === 0) return decodeKey(rt, from);
+export function formatInterval(rt: ResolvedType, from: Uint8Array, to: Uint8Array, order?: ByteOrder): unknown {
+  if (Buffer.compare(Buffer.from(from), Buffer.from(to)) === 0) return decodeKey(rt, from, order);
   const t = rt.fields[0]!;
   if (!rt.concat && (t.base === 'ipv4' || t.base === 'ipv6')) {
     const len = prefixLength(from, to);
-    if (len >= 0) return { prefix: { addr: decodeKey(rt, from), len } };
+    if (len >= 0) return { prefix: { addr: decodeKey(rt, from, order), len } };
   }
-  return { range: [decodeKey(rt, from), decodeKey(rt, to)] };
+  return { range: [decodeKey(rt, from, order), decodeKey(rt, to, order)] };
 }
 
 // ---------------------------------------------------------------- verdicts

@@ -343,7 +343,8 @@ export function encodeElements(info: SetInfo, elems: readonly unknown[], path: s
       return extras({ key: r.from, keyEnd: r.to, flags: 0 }, i);
     });
   }
-  const ranges = parsed.map(({ p, keyPath }) => encodeInterval(info.key, p.key, keyPath));
+  const order = intervalKeyOrder(info.key);
+  const ranges = parsed.map(({ p, keyPath }) => encodeInterval(info.key, p.key, keyPath, order));
   return toKernelIntervals(ranges, path).map((k) => (k.flags & NFT_SET_ELEM_INTERVAL_END ? { key: k.key, flags: k.flags, index: k.index } : extras({ key: k.key, flags: k.flags }, k.index)));
 }
 
@@ -662,6 +663,14 @@ function elemJson(info: SetInfo, keyJson: unknown, k: KernelElement): unknown {
 }
 
 /**
+ * Interval sets keep a host-order key (mark, ct mark, integers) big-endian, as nft writes them
+ * (so the kernel's tree orders the intervals as numbers; lookups convert the register first).
+ */
+function intervalKeyOrder(rt: ResolvedType): 'big' | undefined {
+  return !rt.concat && rt.fields[0]!.byteorder === 'host' ? 'big' : undefined;
+}
+
+/**
  * The order nft prints elements in: it sorts them by their value as a big integer (mergesort.c):
  * a plain key read in its type's byte order; a concatenation as its members' bytes (unpadded)
  * read as one little-endian number. Returned as bytes that compare in that order.
@@ -697,7 +706,8 @@ export function formatElements(info: SetInfo, elems: readonly KernelElement[]): 
       return elemJson(info, { concat: parts }, k);
     });
   }
-  return fromKernelIntervals(elems).map(({ interval, index }) => elemJson(info, formatInterval(info.key, interval.from, interval.to), elems[index]!));
+  const order = intervalKeyOrder(info.key);
+  return fromKernelIntervals(elems).map(({ interval, index }) => elemJson(info, formatInterval(info.key, interval.from, interval.to, order), elems[index]!));
 }
 
 // ------------------------------------------------------------------ IPv4 interval listing
