@@ -608,6 +608,7 @@ export class Nft implements AsyncDisposable {
     this.handle.engine.close();
   }
 
+  /** `await using nft = await nl.nft.open()` closes it at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
@@ -808,4 +809,7 @@ export async function openNft(opts: NftOpenOptions = {}): Promise<Nft> {
 }
 
 /** The nftables entry point: `nl.nft.open({ netns })`. */
-export const nft = { open: openNft };
+export const nft = {
+  /** Opens an nftables handle (here, or in `{ netns }` / `{ netnsPid }`). Equivalent to: nft … (any command) */
+  open: openNft,
+};
