@@ -186,3 +186,51 @@ describe('tc validation names the field', () => {
     });
   }
 });
+
+describe('tc filter requests name extack offsets without a map per message', () => {
+  it('reads dotted field names off the bytes, down into the actions', () => {
+    const prep = prepareFilter('add', 3, {
+      parent: 'ingress', protocol: 'ip', priority: 1, kind: 'u32', chain: 0, u32: { match: [{ ip: { dst: '10.0.0.1/32' } }] },
+      actions: [{ kind: 'mirred', mirred: { action: 'redirect', dev: 5 } }, { kind: 'gact', gact: { action: 'drop' } }],
+    });
+    expect(prep.msg.attrNames).toBeUndefined(); // bulk adds keep 10 000 of these until the acks
+    const table = prep.msg.attrTable!;
+    const b = Buffer.from(prep.msg.bytes);
+    // Every attribute start, at every depth (the tc nests are all nests of attributes, but u32's
+    // selector and the actions' parms structs, which are leaves).
+    const names = new Set<string>();
+    const walk = (from: number, to: number, depth: number): void => {
+      for (let p = from; to - p >= 4;) {
+        const len = b.readUInt16LE(p);
+        const type = b.readUInt16LE(p + 2) & 0x3fff;
+        names.add(table.nameAt!(b, p)!);
+        const leaf = (depth === 1 && type === 5) || depth === 4 || (depth === 0 && type !== 2) || (depth === 3 && type !== 2);
+        if (!leaf) walk(p + 4, p + len, depth + 1);
+        p += (len + 3) & ~3;
+      }
+    };
+    walk(16 + 20, b.length, 0);
+    expect([...names]).toEqual(expect.arrayContaining([
+      'chain', 'kind', 'u32', 'u32.match', 'actions', 'actions[0]', 'actions[0].kind', 'actions[0].mirred', 'actions[0].mirred.dev',
+      'actions[1]', 'actions[1].kind', 'actions[1].gact.action',
+    ]));
+    expect([...names]).not.toContain(undefined);
+  });
+
+  it('names flower keys by the option that wrote them', () => {
+    const prep = prepareFilter('add', 3, { parent: 'ingress', protocol: 'ip', kind: 'flower', flower: { dstIp: '10.0.0.0/8', ipProto: 'tcp', dstPort: 22 } });
+    const b = Buffer.from(prep.msg.bytes);
+    const names: string[] = [];
+    for (let p = 16 + 20; b.length - p >= 4;) {
+      const len = b.readUInt16LE(p);
+      if ((b.readUInt16LE(p + 2) & 0x3fff) === 2) {
+        for (let q = p + 4; p + len - q >= 4;) {
+          names.push(prep.msg.attrTable!.nameAt!(b, q + 4)!); // an offset inside the payload
+          q += (b.readUInt16LE(q) + 3) & ~3;
+        }
+      }
+      p += (len + 3) & ~3;
+    }
+    expect(names).toEqual(['protocol', 'flower.ipProto', 'flower.dstIp', 'flower.dstIp', 'flower.dstPort', 'flower.dstPort']);
+  });
+});

@@ -15,7 +15,8 @@ import { formatControl, parseControl, type Control } from './control';
 import { decodeFields, defineFields, encodeFields, type OptField } from './fields';
 import { parseHandle, formatHandle } from './handle';
 import type { EncodeContext } from './kind';
-import { decodeStats2, type TcStats } from './stats';
+import { decodeStats2Into, type TcStats } from './stats';
+import { attrLen, attrType, nextAttr, readName } from './tlv';
 import { RATESPEC_SIZE, parseInt32, parseRate, parseSize, rateBits, rateTable, readRateSpec, writeRateSpec, xmitSize, xmitTime, type Rate, type Size } from './units';
 
 const TCA_ACT_KIND = 1;
@@ -205,10 +206,11 @@ function withParms(parmsAttr: number, name: string, table: Record<string, OptFie
 }
 
 const GACT_RAND = ['none', 'netrand', 'determ'];
+const GACT_KEYS: ReadonlySet<string> = new Set(['action', 'random']);
 
 const gact: ActionCodec = {
   encode(w, opts: GactOptions, field) {
-    checkKeys(opts, ['action', 'random'], field);
+    checkKeys(opts, GACT_KEYS, field);
     if (!opts || opts.action === undefined) throw new ValidationError(`${field}.action`, 'gact needs an action');
     w.bytes(2, tcGen(parseControl(opts.action, `${field}.action`)), `${field}.action`);
     if (opts.random !== undefined) {
@@ -234,35 +236,45 @@ const gact: ActionCodec = {
 };
 
 const mirredParms = Buffer.alloc(TC_GEN_SIZE + 8);
-const MIRRED_EACTIONS: Record<string, number> = { 'egress.redirect': 1, 'egress.mirror': 2, 'ingress.redirect': 3, 'ingress.mirror': 4 };
+const MIRRED_KEYS: ReadonlySet<string> = new Set(['action', 'direction', 'dev', 'control']);
 
 const mirred: ActionCodec = {
   encode(w, opts: MirredOptions, field, ctx) {
-    checkKeys(opts, ['action', 'direction', 'dev', 'control'], field);
+    checkKeys(opts, MIRRED_KEYS, field);
     if (!opts || (opts.action !== 'mirror' && opts.action !== 'redirect')) throw new ValidationError(`${field}.action`, "expected 'mirror' or 'redirect'");
     const direction = opts.direction ?? 'egress';
     if (direction !== 'egress' && direction !== 'ingress') throw new ValidationError(`${field}.direction`, "expected 'egress' or 'ingress'");
     if (opts.dev === undefined) throw new ValidationError(`${field}.dev`, 'mirred needs a target device');
-    // A reused buffer (w.bytes copies it): bulk adds build 10 000 of these.
-    const parms = mirredParms.fill(0);
+    // A reused buffer, every byte written (w.bytes copies it): bulk adds build 10 000 of these.
+    const parms = mirredParms;
+    parms.writeUInt32LE(0, 0); // index: a new action
+    parms.writeUInt32LE(0, 4);
     parms.writeInt32LE(control(opts, field, opts.action === 'mirror' ? 3 : 4), 8);
-    parms.writeInt32LE(MIRRED_EACTIONS[`${direction}.${opts.action}`]!, TC_GEN_SIZE);
+    parms.writeUInt32LE(0, 12);
+    parms.writeUInt32LE(0, 16);
+    // TCA_EGRESS_REDIR 1, _MIRROR 2, TCA_INGRESS_REDIR 3, _MIRROR 4.
+    parms.writeInt32LE((direction === 'egress' ? 0 : 2) + (opts.action === 'redirect' ? 1 : 2), TC_GEN_SIZE);
     // The ifindex is the parms' last field: 4 (header) + 24 bytes from where the attribute starts.
     const at = w.offset + 4 + TC_GEN_SIZE + 4;
-    parms.writeUInt32LE(linkIndex(ctx.links, `${field}.dev`, opts.dev, at), TC_GEN_SIZE + 4);
-    w.bytes(2, parms, `${field}.dev`);
+    const devName = devField(field);
+    parms.writeUInt32LE(linkIndex(ctx.links, devName, opts.dev, at), TC_GEN_SIZE + 4);
+    w.bytes(2, parms, devName);
   },
   decode(buf, off, len) {
     const out: Record<string, unknown> = {};
-    forEachAttr(buf, off, off + len, (t, o, l) => {
-      if (t === 2 && l >= TC_GEN_SIZE + 8) {
+    const end = off + len;
+    for (let p = off; end - p >= 4;) {
+      const alen = attrLen(buf, p, end, 'mirred');
+      const o = p + 4;
+      if (attrType(buf, p) === 2 && alen - 4 >= TC_GEN_SIZE + 8) {
         const e = buf.readInt32LE(o + TC_GEN_SIZE);
         out.action = e === 1 || e === 3 ? 'redirect' : 'mirror';
         out.direction = e <= 2 ? 'egress' : 'ingress';
         out.dev = buf.readUInt32LE(o + TC_GEN_SIZE + 4);
         out.control = formatControl(buf.readInt32LE(o + 8));
       }
-    }, 'mirred');
+      p = nextAttr(p, alen);
+    }
     return out;
   },
 };
@@ -649,13 +661,36 @@ function actionKeys(optionsKey: string): ReadonlySet<string> {
   return set;
 }
 
+// Field names of the actions, made once: a bulk add would otherwise make them per filter, and
+// the one a named mirred target is resolved under stays alive until the kernel acks.
+const ACTION_FIELDS = Array.from({ length: 32 }, (_, i) => `actions[${i}]`);
+const optionsFields = new Map<string, Map<string, string>>();
+function optionsField(f: string, kind: string): string {
+  let byKind = optionsFields.get(f);
+  if (!byKind) optionsFields.set(f, (byKind = new Map()));
+  let s = byKind.get(kind);
+  if (s === undefined) byKind.set(kind, (s = `${f}.${kind}`));
+  return s;
+}
+const devFields = new Map<string, string>();
+/** `${field}.dev`, the same string each time for a field seen before. */
+function devField(field: string): string {
+  let s = devFields.get(field);
+  if (s === undefined) {
+    s = `${field}.dev`;
+    if (devFields.size < 1024) devFields.set(field, s);
+  }
+  return s;
+}
+
 /** Writes a filter's action list (`attr` is the kind's TCA_*_ACT). */
 export function encodeActions(w: MessageWriter, attr: number, actions: readonly ActionSpec[], field: string, ctx: EncodeContext): void {
   if (!Array.isArray(actions)) throw new ValidationError(field, 'expected an array of actions');
   if (actions.length > 32) throw new ValidationError(field, 'at most 32 actions (TCA_ACT_MAX_PRIO)');
   w.nestStart(attr, field);
-  actions.forEach((a, i) => {
-    const f = `${field}[${i}]`;
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    const f = field === 'actions' ? ACTION_FIELDS[i]! : `${field}[${i}]`;
     if (a === null || typeof a !== 'object' || typeof a.kind !== 'string') throw new ValidationError(`${f}.kind`, 'expected an action { kind, <kind>: options }');
     const codec = ACTION_CODECS[a.kind];
     checkKeys(a, actionKeys(codec ? a.kind : 'options'), f);
@@ -669,8 +704,9 @@ export function encodeActions(w: MessageWriter, attr: number, actions: readonly 
     const opts = codec ? (a as any)[a.kind] : a.options;
     // An action named by index alone shares the existing one and needs no options.
     if (opts !== undefined || a.index === undefined) {
-      w.nestStart(TCA_ACT_OPTIONS, `${f}.${a.kind}`);
-      if (codec) codec.encode(w, opts, `${f}.${a.kind}`, ctx);
+      const of = codec ? optionsField(f, a.kind) : `${f}.${a.kind}`;
+      w.nestStart(TCA_ACT_OPTIONS, of);
+      if (codec) codec.encode(w, opts, of, ctx);
       else if (opts !== undefined) {
         if (!Buffer.isBuffer(opts)) throw new ValidationError(`${f}.options`, `no typed options for action kind ${JSON.stringify(a.kind)}: give the raw TCA_ACT_OPTIONS payload as a Buffer`);
         w.struct(opts.length, (b, at) => opts.copy(b, at));
@@ -678,33 +714,65 @@ export function encodeActions(w: MessageWriter, attr: number, actions: readonly 
       w.nestEnd();
     }
     w.nestEnd();
-  });
+  }
   w.nestEnd();
 }
 
-/** Reads a TCA_*_ACT list back into actions, in order. */
+/** Reads a TCA_*_ACT list back into actions, in order (an inline walk: dumps read 10 000 of these). */
 export function decodeActions(buf: Buffer, off: number, len: number): Action[] {
-  const out: { prio: number; a: Action }[] = [];
-  forEachAttr(buf, off, off + len, (prio, o, l) => {
-    const a: any = { kind: '', index: 0 };
-    let opts: [number, number] | undefined;
-    forEachAttr(buf, o, o + l, (t, ao, al) => {
-      if (t === TCA_ACT_KIND) a.kind = readString(buf, ao, al);
-      else if (t === TCA_ACT_OPTIONS) opts = [ao, al];
-      else if (t === TCA_ACT_INDEX && al >= 4) a.index = buf.readUInt32LE(ao);
-      else if (t === TCA_ACT_STATS) a.stats = decodeStats2(buf, ao, al).stats;
-      else if (t === TCA_ACT_COOKIE) a.cookie = Buffer.from(buf.subarray(ao, ao + al));
-    }, 'action');
-    if (opts) {
-      const codec = ACTION_CODECS[a.kind];
-      if (codec) {
-        const decoded = codec.decode(buf, opts[0], opts[1]);
-        a[a.kind] = decoded;
-        // The index also sits in the kind's tc_gen; fill it when TCA_ACT_INDEX was absent.
-        if (!a.index) forEachAttr(buf, opts[0], opts[0] + opts[1], (t, po, pl) => { if ((t === 1 || t === 2) && pl >= TC_GEN_SIZE && a.kind !== 'police') a.index ||= buf.readUInt32LE(po); if (a.kind === 'police' && t === 1 && pl >= 4) a.index ||= buf.readUInt32LE(po); }, 'action');
-      } else a.options = Buffer.from(buf.subarray(opts[0], opts[0] + opts[1]));
-    }
-    out.push({ prio, a });
-  }, 'actions');
-  return out.sort((x, y) => x.prio - y.prio).map((x) => x.a);
+  const end = off + len;
+  // Counted first and sized: an array grown by push keeps room for 17, and a dump keeps 10 000.
+  let count = 0;
+  for (let p = off; end - p >= 4; count++) p = nextAttr(p, attrLen(buf, p, end, 'actions'));
+  const out: Action[] = new Array(count);
+  let sorted = true;
+  let lastPrio = -1;
+  let i = 0;
+  for (let p = off; end - p >= 4;) {
+    const alen = attrLen(buf, p, end, 'actions');
+    const prio = attrType(buf, p);
+    if (prio < lastPrio) sorted = false;
+    lastPrio = prio;
+    out[i++] = decodeAction(buf, p + 4, alen - 4);
+    p = nextAttr(p, alen);
+  }
+  // The kernel numbers them in order; sort (by their numbers, stably) only when it did not.
+  if (sorted) return out;
+  const order: { a: Action; prio: number }[] = [];
+  i = 0;
+  for (let p = off; end - p >= 4;) {
+    const alen = attrLen(buf, p, end, 'actions');
+    order.push({ a: out[i++]!, prio: attrType(buf, p) });
+    p = nextAttr(p, alen);
+  }
+  order.sort((x, y) => x.prio - y.prio);
+  return order.map((x) => x.a);
+}
+
+function decodeAction(buf: Buffer, o: number, l: number): Action {
+  const a: any = { kind: '', index: 0 };
+  let optsAt = -1;
+  let optsLen = 0;
+  const end = o + l;
+  for (let p = o; end - p >= 4;) {
+    const alen = attrLen(buf, p, end, 'action');
+    const ao = p + 4;
+    const al = alen - 4;
+    const t = attrType(buf, p);
+    if (t === TCA_ACT_KIND) a.kind = readName(buf, ao, al);
+    else if (t === TCA_ACT_OPTIONS) { optsAt = ao; optsLen = al; }
+    else if (t === TCA_ACT_INDEX && al >= 4) a.index = buf.readUInt32LE(ao);
+    else if (t === TCA_ACT_STATS) a.stats = decodeStats2Into(buf, ao, al);
+    else if (t === TCA_ACT_COOKIE) a.cookie = Buffer.from(buf.subarray(ao, ao + al));
+    p = nextAttr(p, alen);
+  }
+  if (optsAt >= 0) {
+    const codec = ACTION_CODECS[a.kind];
+    if (codec) {
+      a[a.kind] = codec.decode(buf, optsAt, optsLen);
+      // The index also sits in the kind's tc_gen; fill it when TCA_ACT_INDEX was absent.
+      if (!a.index) forEachAttr(buf, optsAt, optsAt + optsLen, (t, po, pl) => { if ((t === 1 || t === 2) && pl >= TC_GEN_SIZE && a.kind !== 'police') a.index ||= buf.readUInt32LE(po); if (a.kind === 'police' && t === 1 && pl >= 4) a.index ||= buf.readUInt32LE(po); }, 'action');
+    } else a.options = Buffer.from(buf.subarray(optsAt, optsAt + optsLen));
+  }
+  return a;
 }

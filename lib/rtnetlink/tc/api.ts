@@ -4,11 +4,11 @@
  * carry only control (`{ signal }`).
  */
 import type { Engine } from '../../core/engine';
-import { checkKeys, signalOf, type CallOptions } from '../../core/options';
+import { callSignal, checkKeys, signalOf, type CallOptions } from '../../core/options';
 import { ValidationError } from '../../errors';
 import { NLM_F_DUMP } from '../../wire/constants';
 import { MessageWriter } from '../../wire/message-writer';
-import { applyChange } from '../request/prepare';
+import { holdsFor, optionsFor, type PreparedRequest } from '../request/prepare';
 import type { LinkRef } from '../request/link-ref';
 import type { LinkApi } from '../link/link';
 import { RTM_GETCHAIN, RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER, RTM_NEWCHAIN, RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from './constants';
@@ -49,8 +49,21 @@ const chainDecoder = only(RTM_NEWCHAIN, decodeChain);
 abstract class TcPart {
   constructor(protected readonly engine: Engine, protected readonly links: LinkApi) {}
 
-  protected apply<S>(prepare: (c: any, dev: LinkRef, spec: S) => ReturnType<typeof prepareQdisc>, change: string, dev: LinkRef, spec: S, opts?: CallOptions): Promise<void> {
-    return applyChange(this.engine, this.links.resolver, (c: string, s: { dev: LinkRef; spec: S }) => prepare(c, s.dev, s.spec), change, { dev, spec }, opts);
+  /**
+   * Prepares and sends one change (a ValidationError rejects, nothing sent). No closure or
+   * object per call: bulk adds run this 10 000 times; options are shared per operation and
+   * the named links wait on one lookup per name.
+   */
+  protected apply<S>(prepare: (c: any, dev: LinkRef, spec: S) => PreparedRequest, change: string, dev: LinkRef, spec: S, opts?: CallOptions): Promise<void> {
+    let prep: PreparedRequest;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = callSignal(opts);
+      prep = prepare(change, dev, spec);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.engine.change(prep.msg, optionsFor(prep, signal), holdsFor(this.links.resolver, prep.links));
   }
 
   /** One dump per device (or one for all), devices named, optionally filtered to one. */
@@ -59,11 +72,15 @@ abstract class TcPart {
     filter: TcListOptions & { parent?: TcHandle; chain?: number }, callOpts: CallOptions | undefined, perDevice: boolean, parentRole: 'filter-parent' | 'classid' = 'filter-parent',
   ): Promise<T[]> {
     const signal = signalOf(callOpts);
-    const names = filter.names !== false || (perDevice && filter.dev === undefined) ? this.links.names(signal) : undefined;
-    names?.catch(() => {});
     const parent = filter.parent !== undefined ? parseHandle(filter.parent, 'filter.parent', parentRole) : 0;
     const chain = filter.chain;
     const index = filter.dev !== undefined ? await this.links.resolver.resolve(filter.dev, 'filter.dev') : undefined;
+    // Objects of the one device asked for by name are named by that name: no link dump for it.
+    const byName = index !== undefined && typeof filter.dev === 'string' ? filter.dev : undefined;
+    const names = byName === undefined && (filter.names !== false || (perDevice && filter.dev === undefined))
+      ? this.links.names(signal)
+      : filter.names !== false && byName !== undefined ? Promise.resolve(new Map([[index!, byName]])) : undefined;
+    names?.catch(() => {});
     const indexes = index !== undefined ? [index] : perDevice ? [...(await names!).keys()] : [0];
     const dumps = await Promise.all(indexes.map((ifindex) => {
       const w = new MessageWriter(type, NLM_F_DUMP);
@@ -71,7 +88,7 @@ abstract class TcPart {
       if (chain !== undefined) w.u32(11, chain, 'filter.chain');
       return this.engine.request(w.finish(), { operation, dump: true, decode, ...signal });
     }));
-    let out = dumps.flat();
+    let out = dumps.length === 1 ? dumps[0]! : dumps.flat();
     if (index !== undefined && !perDevice) out = out.filter((o) => o.index === index);
     if (names) {
       const byIndex = await names;

@@ -65,6 +65,30 @@ const F = {
   PORT_SRC_MIN: 87, PORT_SRC_MAX: 88, PORT_DST_MIN: 89, PORT_DST_MAX: 90, CT_STATE: 91, CT_STATE_MASK: 92, CT_ZONE: 93,
   CT_ZONE_MASK: 94, CT_MARK: 95, CT_MARK_MASK: 96,
 } as const;
+/**
+ * Which key writes each of flower's attributes (the filter's protocol goes in ETH_TYPE): bulk
+ * adds name extack offsets from the bytes with this instead of a name map per message.
+ */
+export const FLOWER_ATTR_NAMES: Readonly<Record<number, string>> = (() => {
+  const byKey: Record<string, readonly number[]> = {
+    indev: [F.INDEV], dstMac: [F.ETH_DST, F.ETH_DST_MASK], srcMac: [F.ETH_SRC, F.ETH_SRC_MASK],
+    vlanId: [F.VLAN_ID], vlanPrio: [F.VLAN_PRIO], vlanEthType: [F.VLAN_ETH_TYPE],
+    cvlanId: [F.CVLAN_ID], cvlanPrio: [F.CVLAN_PRIO], cvlanEthType: [F.CVLAN_ETH_TYPE], ipProto: [F.IP_PROTO],
+    srcIp: [F.IPV4_SRC, F.IPV4_SRC_MASK, F.IPV6_SRC, F.IPV6_SRC_MASK], dstIp: [F.IPV4_DST, F.IPV4_DST_MASK, F.IPV6_DST, F.IPV6_DST_MASK],
+    srcPort: [F.TCP_SRC, F.TCP_SRC_MASK, F.UDP_SRC, F.UDP_SRC_MASK, F.SCTP_SRC, F.SCTP_SRC_MASK, F.PORT_SRC_MIN, F.PORT_SRC_MAX],
+    dstPort: [F.TCP_DST, F.TCP_DST_MASK, F.UDP_DST, F.UDP_DST_MASK, F.SCTP_DST, F.SCTP_DST_MASK, F.PORT_DST_MIN, F.PORT_DST_MAX],
+    tcpFlags: [F.TCP_FLAGS, F.TCP_FLAGS_MASK], ipTos: [F.IP_TOS, F.IP_TOS_MASK], ipTtl: [F.IP_TTL, F.IP_TTL_MASK],
+    icmpType: [F.ICMPV4_TYPE, F.ICMPV4_TYPE_MASK, F.ICMPV6_TYPE, F.ICMPV6_TYPE_MASK],
+    icmpCode: [F.ICMPV4_CODE, F.ICMPV4_CODE_MASK, F.ICMPV6_CODE, F.ICMPV6_CODE_MASK],
+    ctState: [F.CT_STATE, F.CT_STATE_MASK], ctZone: [F.CT_ZONE, F.CT_ZONE_MASK], ctMark: [F.CT_MARK, F.CT_MARK_MASK],
+    encKeyId: [F.ENC_KEY_ID], encSrcIp: [F.ENC_IPV4_SRC, F.ENC_IPV4_SRC_MASK, F.ENC_IPV6_SRC, F.ENC_IPV6_SRC_MASK],
+    encDstIp: [F.ENC_IPV4_DST, F.ENC_IPV4_DST_MASK, F.ENC_IPV6_DST, F.ENC_IPV6_DST_MASK], encDstPort: [F.ENC_UDP_DST_PORT, 46],
+    encTos: [F.ENC_IP_TOS, F.ENC_IP_TOS_MASK], encTtl: [F.ENC_IP_TTL, F.ENC_IP_TTL_MASK], skipSw: [F.FLAGS],
+  };
+  const out: Record<number, string> = { [F.ETH_TYPE]: 'protocol' };
+  for (const [key, attrs] of Object.entries(byKey)) for (const a of attrs) out[a] = `flower.${key}`;
+  return out;
+})();
 /** Where flower keeps its class id and its actions (used by the shared filter code). */
 export const TCA_FLOWER_CLASSID = F.CLASSID;
 /** flower's action list attribute. */

@@ -7,8 +7,9 @@
 import { checkKeys } from '../../core/options';
 import { ValidationError } from '../../errors';
 import { AF_INET, AF_INET6 } from '../../wire/constants';
-import { forEachAttr, readString } from '../../wire/attributes';
-import { formatIp, parseCidr } from '../../wire/address';
+import { readString } from '../../wire/attributes';
+import { attrLen, attrType, nextAttr } from './tlv';
+import { formatIp, parseCidr, parseCidr4 } from '../../wire/address';
 import type { MessageWriter } from '../../wire/message-writer';
 import { decodeActions, encodeActions, encodePolice, type ActionSpec } from './actions';
 import { formatHandle, parseHandle, type TcHandle } from './handle';
@@ -85,11 +86,14 @@ export interface U32Options {
 interface Key { value: number; mask: number; off: number; offmask: number }
 
 let scratchBuf = Buffer.alloc(SEL_SIZE + 128 * KEY_SIZE);
-/** A zeroed view of the shared scratch buffer, `n` bytes long. */
+/**
+ * A view of the shared scratch buffer, `n` bytes long, its selector header zeroed (the caller
+ * writes every key): a byte loop, cheaper than Buffer#fill's call into C++ 10 000 times.
+ */
 function scratch(n: number): Buffer {
   if (n > scratchBuf.length) scratchBuf = Buffer.alloc(n);
   const b = scratchBuf.subarray(0, n);
-  b.fill(0);
+  for (let i = 0; i < SEL_SIZE; i++) b[i] = 0;
   return b;
 }
 
@@ -120,6 +124,14 @@ function packKey8(keys: Key[], value: number, mask: number, off: number, field: 
 }
 
 function packAddr(keys: Key[], cidr: string, family: number, off: number, field: string): void {
+  if (family === AF_INET && typeof cidr === 'string') {
+    // IPv4 as numbers, no Buffer per address (bulk adds pack 10 000 of these).
+    const c4 = parseCidr4(cidr, field);
+    if (c4) {
+      if (c4.prefixLen > 0) packKey(keys, c4.value, c4.prefixLen === 32 ? 0xffff_ffff : (0xffff_ffff << (32 - c4.prefixLen)) >>> 0, off, 0, field);
+      return;
+    }
+  }
   const c = parseCidr(cidr, field, family);
   for (let i = 0; i < c.bytes.length / 4; i++) {
     const bits = Math.max(0, Math.min(32, c.prefixLen - i * 32));
@@ -142,19 +154,26 @@ function port(keys: Key[], v: U32Port, off: number, field: string): void {
   packKey16(keys, parseInt32(v.value, `${field}.value`, 0xffff), parseInt32(v.mask, `${field}.mask`, 0xffff), off, field);
 }
 
+// Allowed keys as Sets built once (bulk adds check 10 000 matches).
+const MATCH_KEYS: ReadonlySet<string> = new Set(['ip', 'ip6', 'u32', 'all']);
+const IP_KEYS: ReadonlySet<string> = new Set(['src', 'dst', 'protocol', 'tos', 'sport', 'dport']);
+const IP6_KEYS: ReadonlySet<string> = new Set(['src', 'dst', 'protocol', 'sport', 'dport']);
+const RAW_KEYS: ReadonlySet<string> = new Set(['value', 'mask', 'at', 'nexthdr']);
+
 function buildKeys(match: U32Match[], field: string): Key[] {
   const keys: Key[] = [];
-  match.forEach((m, i) => {
+  for (let i = 0; i < match.length; i++) {
+    const m = match[i]!;
     const f = `${field}[${i}]`;
     if (m === null || typeof m !== 'object') throw new ValidationError(f, 'expected { ip }, { ip6 }, { u32 } or { all: true }');
-    checkKeys(m, ['ip', 'ip6', 'u32', 'all'], f);
+    checkKeys(m, MATCH_KEYS, f);
     if ('all' in m) {
       if (m.all !== true) throw new ValidationError(`${f}.all`, 'expected true');
       packKey(keys, 0, 0, 0, 0, f);
     } else if ('ip' in m) {
       const ip = m.ip;
       const g = `${f}.ip`;
-      checkKeys(ip, ['src', 'dst', 'protocol', 'tos', 'sport', 'dport'], g);
+      checkKeys(ip, IP_KEYS, g);
       if (ip.tos !== undefined) {
         const t = typeof ip.tos === 'number' ? { value: ip.tos, mask: 0xff } : ip.tos;
         packKey8(keys, parseInt32(t.value, `${g}.tos`, 255), parseInt32(t.mask, `${g}.tos`, 255), 1, `${g}.tos`);
@@ -167,7 +186,7 @@ function buildKeys(match: U32Match[], field: string): Key[] {
     } else if ('ip6' in m) {
       const ip = m.ip6;
       const g = `${f}.ip6`;
-      checkKeys(ip, ['src', 'dst', 'protocol', 'sport', 'dport'], g);
+      checkKeys(ip, IP6_KEYS, g);
       if (ip.protocol !== undefined) packKey8(keys, proto(ip.protocol, `${g}.protocol`), 0xff, 6, `${g}.protocol`);
       if (ip.src !== undefined) packAddr(keys, ip.src, AF_INET6, 8, `${g}.src`);
       if (ip.dst !== undefined) packAddr(keys, ip.dst, AF_INET6, 24, `${g}.dst`);
@@ -176,18 +195,18 @@ function buildKeys(match: U32Match[], field: string): Key[] {
     } else if ('u32' in m) {
       const r = m.u32;
       const g = `${f}.u32`;
-      checkKeys(r, ['value', 'mask', 'at', 'nexthdr'], g);
+      checkKeys(r, RAW_KEYS, g);
       const at = parseInt32(r.at, `${g}.at`, 0x7fff_ffff, -0x8000_0000);
       if (at % 4 !== 0) throw new ValidationError(`${g}.at`, 'a u32 key starts at a multiple of 4');
       packKey(keys, parseInt32(r.value, `${g}.value`), parseInt32(r.mask, `${g}.mask`), at, r.nexthdr ? 1 : 0, g);
     } else {
       throw new ValidationError(f, 'expected { ip }, { ip6 }, { u32 } or { all: true }');
     }
-  });
+  }
   return keys;
 }
 
-const OPT_KEYS = ['match', 'ht', 'link', 'divisor', 'hashkey', 'indev', 'skipSw', 'skipHw', 'keys'];
+const OPT_KEYS: ReadonlySet<string> = new Set(['match', 'ht', 'link', 'divisor', 'hashkey', 'indev', 'skipSw', 'skipHw', 'keys']);
 
 /** Writes a u32 filter's options (TCA_OPTIONS contents). */
 export function encodeU32(w: MessageWriter, opts: U32Options, field: string, classid: number | undefined, actions: ActionSpec[] | undefined, police: unknown, ctx: EncodeContext): void {
@@ -210,13 +229,14 @@ export function encodeU32(w: MessageWriter, opts: U32Options, field: string, cla
       sel.writeUInt32BE(parseInt32(opts.hashkey.mask, `${field}.hashkey.mask`), 12);
       sel.writeInt16LE(parseInt32(opts.hashkey.at, `${field}.hashkey.at`, 0x7fff, -0x8000), 10);
     }
-    keys.forEach((k, i) => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const at = SEL_SIZE + i * KEY_SIZE;
       sel.writeUInt32BE(k.mask, at);
       sel.writeUInt32BE(k.value, at + 4);
       sel.writeInt32LE(k.off, at + 8);
       sel.writeInt32LE(k.offmask, at + 12);
-    });
+    }
     w.bytes(TCA_U32_SEL, sel, `${field}.match`);
   }
   if (police !== undefined) {
@@ -227,77 +247,118 @@ export function encodeU32(w: MessageWriter, opts: U32Options, field: string, cla
   if (actions !== undefined && actions.length) encodeActions(w, TCA_U32_ACT, actions, 'actions', ctx);
 }
 
-// Where the address keys sit in an IPv4 / IPv6 header: [name, first byte, length].
-const ADDR_AT_4: readonly [string, number, number][] = [['src', 12, 4], ['dst', 16, 4]];
-const ADDR_AT_6: readonly [string, number, number][] = [['src', 8, 16], ['dst', 24, 16]];
 const PROTOCOL_NAMES = new Map(Object.entries(IP_PROTOCOLS).map(([k, v]) => [v, k]));
 
 function maskLen(mask: number): number | undefined {
-  let n = 0;
-  while (n < 32 && mask & (0x8000_0000 >>> n)) n++;
-  return ((mask << n) >>> 0) === 0 || n === 32 ? n : undefined;
+  const n = Math.clz32(~mask); // leading ones
+  return n === 32 || ((mask << n) >>> 0) === 0 ? n : undefined;
 }
 
-/** Interprets keys at the well-known offsets as ip/ip6 helpers; the rest stay raw. */
-function interpret(keys: Key[], protocol: string | number | undefined): U32Match[] {
+/**
+ * Interprets keys (as listed in `keys`) at the well-known offsets as ip/ip6 helpers; the rest
+ * stay raw. No scratch objects: a dump interprets the keys of 10 000 filters.
+ */
+function interpret(keys: U32RawMatch[], protocol: string | number | undefined): U32Match[] {
   const v6 = protocol === 'ipv6';
-  const ip: Record<string, unknown> = {};
-  const raw: U32Match[] = [];
-  const addr: Record<string, Buffer> = {};
-  const addrBits: Record<string, number> = {};
-  const addrAt = v6 ? ADDR_AT_6 : ADDR_AT_4;
-  for (const k of keys) {
-    if (k.mask === 0 && k.value === 0 && k.off === 0 && k.offmask === 0) { raw.push({ all: true }); continue; }
+  let ip: Record<string, unknown> | undefined;
+  let raw: U32Match[] | undefined;
+  // src and dst: IPv4 addresses as one number, IPv6 ones in a Buffer; bits -1 = none.
+  let src4 = 0;
+  let dst4 = 0;
+  let srcBits = -1;
+  let dstBits = -1;
+  let src6: Buffer | undefined;
+  let dst6: Buffer | undefined;
+  const srcAt = v6 ? 8 : 12;
+  const dstAt = v6 ? 24 : 16;
+  const size = v6 ? 16 : 4;
+  for (let ki = 0; ki < keys.length; ki++) {
+    const k = keys[ki]!;
+    if (k.mask === 0 && k.value === 0 && k.at === 0 && !k.nexthdr) { (raw ??= []).push({ all: true }); continue; }
     let used = false;
-    if (k.offmask === 0 && (protocol === 'ip' || v6)) {
-      for (const [name, start, size] of addrAt) {
-        if (k.off >= start && k.off < start + size) {
-          const bits = maskLen(k.mask);
-          const prior = addrBits[name] ?? 0;
-          // Contiguous prefixes only: each word full but possibly the last.
-          if (bits !== undefined && prior === (k.off - start) * 8) {
-            (addr[name] ??= Buffer.alloc(size)).writeUInt32BE(k.value, k.off - start);
-            addrBits[name] = prior + bits;
-            used = true;
-          }
-        }
+    if (!k.nexthdr && (protocol === 'ip' || v6)) {
+      const s = extendPrefix(k, srcAt, size, srcBits);
+      if (s >= 0) {
+        if (v6) (src6 ??= Buffer.alloc(16)).writeUInt32BE(k.value, k.at - srcAt);
+        else src4 = k.value;
+        srcBits = s;
+        used = true;
+      }
+      const d = extendPrefix(k, dstAt, size, dstBits);
+      if (d >= 0) {
+        if (v6) (dst6 ??= Buffer.alloc(16)).writeUInt32BE(k.value, k.at - dstAt);
+        else dst4 = k.value;
+        dstBits = d;
+        used = true;
       }
       const protoOff = v6 ? 4 : 8;
       const portOff = v6 ? 40 : 20;
-      if (!used && k.off === protoOff && k.mask === (v6 ? 0x0000ff00 : 0x00ff0000)) {
+      if (!used && k.at === protoOff && k.mask === (v6 ? 0x0000ff00 : 0x00ff0000)) {
         const n = v6 ? (k.value >>> 8) & 0xff : (k.value >>> 16) & 0xff;
-        ip.protocol = PROTOCOL_NAMES.get(n) ?? n;
+        (ip ??= {}).protocol = PROTOCOL_NAMES.get(n) ?? n;
         used = true;
-      } else if (!used && !v6 && k.off === 0 && (k.mask & 0xff00ffff) === 0 && k.mask !== 0) {
+      } else if (!used && !v6 && k.at === 0 && (k.mask & 0xff00ffff) === 0 && k.mask !== 0) {
         const m = (k.mask >>> 16) & 0xff;
-        ip.tos = m === 0xff ? (k.value >>> 16) & 0xff : { value: (k.value >>> 16) & 0xff, mask: m };
+        (ip ??= {}).tos = m === 0xff ? (k.value >>> 16) & 0xff : { value: (k.value >>> 16) & 0xff, mask: m };
         used = true;
-      } else if (!used && k.off === portOff) {
+      } else if (!used && k.at === portOff) {
         const hi = k.mask >>> 16;
         const lo = k.mask & 0xffff;
-        if (hi) ip.sport = hi === 0xffff ? k.value >>> 16 : { value: k.value >>> 16, mask: hi };
-        if (lo) ip.dport = lo === 0xffff ? k.value & 0xffff : { value: k.value & 0xffff, mask: lo };
+        if (hi) (ip ??= {}).sport = hi === 0xffff ? k.value >>> 16 : { value: k.value >>> 16, mask: hi };
+        if (lo) (ip ??= {}).dport = lo === 0xffff ? k.value & 0xffff : { value: k.value & 0xffff, mask: lo };
         used = true;
       }
     }
-    if (!used) raw.push({ u32: { value: k.value, mask: k.mask, at: k.off, ...(k.offmask ? { nexthdr: true } : {}) } });
+    if (!used) (raw ??= []).push({ u32: k.nexthdr ? { value: k.value, mask: k.mask, at: k.at, nexthdr: true } : { value: k.value, mask: k.mask, at: k.at } });
   }
-  for (const name of ['src', 'dst']) {
-    if (addr[name]) ip[name] = `${formatIp(addr[name]!, 0, addr[name]!.length)}/${addrBits[name]}`;
-  }
-  const out: U32Match[] = [];
-  if (Object.keys(ip).length) out.push(v6 ? { ip6: ip as U32Ip6Match } : { ip: ip as U32IpMatch });
-  return [...out, ...raw];
+  if (srcBits >= 0) (ip ??= {}).src = `${v6 ? formatIp(src6!, 0, 16) : dotted(src4)}/${srcBits}`;
+  if (dstBits >= 0) (ip ??= {}).dst = `${v6 ? formatIp(dst6!, 0, 16) : dotted(dst4)}/${dstBits}`;
+  const out: U32Match[] = new Array((ip ? 1 : 0) + (raw ? raw.length : 0)); // sized: see decodeU32
+  let at = 0;
+  if (ip) out[at++] = v6 ? { ip6: ip as U32Ip6Match } : { ip: ip as U32IpMatch };
+  if (raw) for (let i = 0; i < raw.length; i++) out[at++] = raw[i]!;
+  return out;
 }
 
-/** Reads a u32 filter's options. */
+/**
+ * The prefix length once key `k` extends the address at [start, start + size) whose prefix so
+ * far is `prior` bits (-1: none yet); -1 when the key is not the address's next word of a
+ * contiguous prefix (each word full but possibly the last).
+ */
+function extendPrefix(k: U32RawMatch, start: number, size: number, prior: number): number {
+  if (k.at < start || k.at >= start + size) return -1;
+  const bits = maskLen(k.mask);
+  const have = prior < 0 ? 0 : prior;
+  return bits !== undefined && have === (k.at - start) * 8 ? have + bits : -1;
+}
+
+function dotted(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+// Every filter of a table names the same one: the last formatted is reused, not re-made.
+let lastHt = -1;
+let lastHtText = '';
+function htText(h: number): string {
+  if (h !== lastHt) {
+    lastHtText = formatHandle(h);
+    lastHt = h;
+  }
+  return lastHtText;
+}
+
+/** Reads a u32 filter's options (an inline walk: dumps read 10 000 of these). */
 export function decodeU32(buf: Buffer, off: number, len: number, protocol: string | number | undefined): { options: Record<string, unknown>; classid?: number; actions?: unknown[]; police?: unknown } {
   const o: Record<string, unknown> = {};
   const res: { options: Record<string, unknown>; classid?: number; actions?: unknown[]; police?: unknown } = { options: o };
-  forEachAttr(buf, off, off + len, (t, ao, al) => {
-    switch (t) {
+  const end = off + len;
+  for (let p = off; end - p >= 4;) {
+    const alen = attrLen(buf, p, end, 'u32 options');
+    const ao = p + 4;
+    const al = alen - 4;
+    switch (attrType(buf, p)) {
       case TCA_U32_CLASSID: if (al >= 4) res.classid = buf.readUInt32LE(ao); break;
-      case TCA_U32_HASH: if (al >= 4) o.ht = formatHandle(buf.readUInt32LE(ao) & 0xfff00000); break;
+      case TCA_U32_HASH: if (al >= 4) o.ht = htText(buf.readUInt32LE(ao) & 0xfff00000); break;
       case TCA_U32_LINK: if (al >= 4) o.link = formatHandle(buf.readUInt32LE(ao)); break;
       case TCA_U32_DIVISOR: if (al >= 4) o.divisor = buf.readUInt32LE(ao); break;
       case TCA_U32_INDEV: o.indev = readString(buf, ao, al); break;
@@ -307,18 +368,24 @@ export function decodeU32(buf: Buffer, off: number, len: number, protocol: strin
       case TCA_U32_SEL:
         if (al >= SEL_SIZE) {
           const n = buf[ao + 2]!;
-          const keys: Key[] = [];
-          for (let i = 0; i < n && SEL_SIZE + (i + 1) * KEY_SIZE <= al; i++) {
+          // Sized up front: an array grown by push keeps room for 17 (a dump keeps 10 000 of these).
+          const count = Math.min(n, Math.floor((al - SEL_SIZE) / KEY_SIZE));
+          const keys: U32RawMatch[] = new Array(count);
+          for (let i = 0; i < count; i++) {
             const at = ao + SEL_SIZE + i * KEY_SIZE;
-            keys.push({ mask: buf.readUInt32BE(at), value: buf.readUInt32BE(at + 4), off: buf.readInt32LE(at + 8), offmask: buf.readInt32LE(at + 12) });
+            const value = buf.readUInt32BE(at + 4);
+            const mask = buf.readUInt32BE(at);
+            const off = buf.readInt32LE(at + 8);
+            keys[i] = buf.readInt32LE(at + 12) ? { value, mask, at: off, nexthdr: true } : { value, mask, at: off };
           }
           o.match = interpret(keys, protocol);
-          o.keys = keys.map((k) => ({ value: k.value, mask: k.mask, at: k.off, ...(k.offmask ? { nexthdr: true } : {}) }));
+          o.keys = keys;
           const hmask = buf.readUInt32BE(ao + 12);
           if (hmask) o.hashkey = { mask: hmask, at: buf.readInt16LE(ao + 10) };
         }
         break;
     }
-  }, 'u32 options');
+    p = nextAttr(p, alen);
+  }
   return res;
 }

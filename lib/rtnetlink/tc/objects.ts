@@ -14,7 +14,8 @@ import { netemQdisc } from './qdisc-netem';
 import { cakeQdisc, drrClass, fifoKind, fqCodelQdisc, fqQdisc, hfscClass, hfscQdisc, mqprioQdisc, prioQdisc, sfqQdisc } from './qdisc-misc';
 import { FILTER_CODECS } from './filter-kinds';
 import { ethTypeName } from './filter-flower';
-import { decodeStats1, decodeStats2, decodeXstats, type TcStats } from './stats';
+import { decodeStats1, decodeStats2, decodeStats2Into, decodeXstats, type TcStats } from './stats';
+import { attrLen, attrType, nextAttr, readName } from './tlv';
 import { readTcMsg, TCMSG_SIZE } from './tcmsg';
 import type { Action } from './actions';
 
@@ -188,22 +189,63 @@ function protocolOf(info: number): string | number {
   return ethTypeName(((p & 0xff) << 8) | (p >> 8));
 }
 
-/** Decodes an RTM_NEWTFILTER/DELTFILTER message. */
+// Filter parents repeat across a dump (every filter of a device's ingress): the last one formatted is reused.
+let lastParent = -1;
+let lastParentText = '';
+// Protocol names likewise.
+let lastInfoProto = -1;
+let lastProtocol: string | number = 0;
+
+/**
+ * Decodes an RTM_NEWTFILTER/DELTFILTER message. An inline walk with no closures or
+ * intermediate objects: `tc.filter.list` decodes one of these per filter, 10 000 at a time.
+ */
 export function decodeFilter(buf: Buffer, off: number, len: number): Filter {
   off += NLMSG_HDRLEN; // decoders get the whole message
   len -= NLMSG_HDRLEN;
-  const m = readTcMsg(buf, off, len);
-  const c = readCommon(buf, off + TCMSG_SIZE, off + len);
-  const protocol = protocolOf(m.info);
-  const f: Filter = { index: m.index, kind: c.kind ?? '', parent: formatFilterParent(m.parent), protocol, priority: m.info >>> 16, handle: m.handle };
-  if (c.chain !== undefined) f.chain = c.chain;
-  if (c.kind && c.options) {
-    const codec = FILTER_CODECS[c.kind];
+  if (len < TCMSG_SIZE) readTcMsg(buf, off, len); // throws the ParseError
+  const index = buf.readInt32LE(off + 4);
+  const handle = buf.readUInt32LE(off + 8);
+  const parentId = buf.readUInt32LE(off + 12);
+  const info = buf.readUInt32LE(off + 16);
+  if (parentId !== lastParent) {
+    lastParentText = formatFilterParent(parentId);
+    lastParent = parentId;
+  }
+  if ((info & 0xffff) !== lastInfoProto) {
+    lastProtocol = protocolOf(info);
+    lastInfoProto = info & 0xffff;
+  }
+  const protocol = lastProtocol;
+  let kind = '';
+  let optsAt = -1;
+  let optsLen = 0;
+  let chain: number | undefined;
+  let stats: TcStats | undefined;
+  let stats2 = false;
+  const end = off + len;
+  for (let p = off + TCMSG_SIZE; end - p >= 4;) {
+    const alen = attrLen(buf, p, end, 'tcmsg');
+    const o = p + 4;
+    const l = alen - 4;
+    switch (attrType(buf, p)) {
+      case TCA.KIND: kind = readName(buf, o, l); break;
+      case TCA.OPTIONS: optsAt = o; optsLen = l; break;
+      case TCA.STATS2: stats = decodeStats2Into(buf, o, l); stats2 = true; break;
+      case TCA.STATS: if (!stats2) stats = decodeStats1(buf, o, l); break;
+      case TCA.CHAIN: if (l >= 4) chain = buf.readUInt32LE(o); break;
+    }
+    p = nextAttr(p, alen);
+  }
+  const f: Filter = { index, kind, parent: lastParentText, protocol, priority: info >>> 16, handle };
+  if (chain !== undefined) f.chain = chain;
+  if (kind && optsAt >= 0) {
+    const codec = FILTER_CODECS[kind];
     let done = false;
     if (codec) {
       try {
-        const d = codec.decode(buf, c.options[0], c.options[1], protocol);
-        f[c.kind] = d.options;
+        const d = codec.decode(buf, optsAt, optsLen, protocol);
+        f[kind] = d.options;
         if (d.classid !== undefined) f.classid = formatHandle(d.classid);
         if (d.actions) f.actions = d.actions;
         if (d.police) f.police = d.police;
@@ -212,9 +254,9 @@ export function decodeFilter(buf: Buffer, off: number, len: number): Filter {
         // keep the bytes below
       }
     }
-    if (!done) f.options = Buffer.from(buf.subarray(c.options[0], c.options[0] + c.options[1]));
+    if (!done) f.options = Buffer.from(buf.subarray(optsAt, optsAt + optsLen));
   }
-  if (c.stats) f.stats = c.stats;
+  if (stats) f.stats = stats;
   return f;
 }
 

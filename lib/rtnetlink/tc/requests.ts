@@ -15,6 +15,7 @@ import {
   ETH_P_ALL, RTM_DELCHAIN, RTM_DELQDISC, RTM_DELTCLASS, RTM_DELTFILTER, RTM_NEWCHAIN, RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER,
   TCA, TC_H_CLSACT, TC_H_INGRESS, TC_H_INGRESS_HANDLE, TC_H_ROOT,
 } from './constants';
+import { FILTER_ATTRS } from './extack-names';
 import { ethTypeNumber } from './filter-flower';
 import { FILTER_CODECS } from './filter-kinds';
 import { parseHandle, type TcHandle } from './handle';
@@ -134,11 +135,25 @@ const qdiscKeyCache = new Map<string, ReadonlySet<string>>();
 const classKeyCache = new Map<string, ReadonlySet<string>>();
 const filterKeyCache = new Map<string, ReadonlySet<string>>();
 
-/** Starts a tc request: header, tcmsg with the device (resolved later when named). */
-function start(type: number, flags: number, dev: LinkRef, links: LinkField[], fill: { handle?: number; parent?: number; info?: number }, capacity = 256): MessageWriter {
+// What fillTcMsg writes: set just before each struct() call (no closure or object per message).
+const tcm = { index: 0, handle: 0, parent: 0, info: 0 };
+function fillTcMsg(b: Buffer, at: number): void {
+  writeTcMsg(b, at, tcm);
+}
+
+/**
+ * Starts a tc request: header, tcmsg with the device (resolved later when named). `unnamed`
+ * messages record no attribute names (their finish() gets a table that reads names off the bytes).
+ */
+function start(type: number, flags: number, dev: LinkRef, links: LinkField[], handle: number, parent: number, info: number, capacity = 256, unnamed = false): MessageWriter {
   const index = linkIndex(links, 'dev', dev, NLMSG_HDRLEN + 4);
   const w = new MessageWriter(type, flags, capacity);
-  w.struct(TCMSG_SIZE, (b, at) => writeTcMsg(b, at, { index, ...fill }));
+  if (unnamed) w.unnamed();
+  tcm.index = index;
+  tcm.handle = handle;
+  tcm.parent = parent;
+  tcm.info = info;
+  w.struct(TCMSG_SIZE, fillTcMsg);
   return w;
 }
 
@@ -190,7 +205,7 @@ export function prepareQdisc(change: TcChange, dev: LinkRef, spec: QdiscSpec | Q
     handle = TC_H_INGRESS_HANDLE;
   }
   const links: LinkField[] = [];
-  const w = start(isDel ? RTM_DELQDISC : RTM_NEWQDISC, QDISC_FLAGS[change], dev, links, { handle, parent });
+  const w = start(isDel ? RTM_DELQDISC : RTM_NEWQDISC, QDISC_FLAGS[change], dev, links, handle, parent, 0);
   if (kind) w.string(TCA.KIND, kind, 'kind');
   const s = spec as QdiscSpec;
   if (!isDel && kind) {
@@ -218,7 +233,7 @@ export function prepareClass(change: TcChange, dev: LinkRef, spec: ClassSpec | C
   // tc's default parent is the class's own qdisc (major of the class id).
   const parent = spec.parent !== undefined ? parseHandle(spec.parent, 'parent', 'classid') : isDel ? 0 : (classid & 0xffff0000) >>> 0;
   const links: LinkField[] = [];
-  const w = start(isDel ? RTM_DELTCLASS : RTM_NEWTCLASS, CLASS_FLAGS[change], dev, links, { handle: classid, parent }, 2600);
+  const w = start(isDel ? RTM_DELTCLASS : RTM_NEWTCLASS, CLASS_FLAGS[change], dev, links, classid, parent, 0, 2600);
   if (kind) w.string(TCA.KIND, kind, 'kind');
   if (!isDel && kind) {
     kindOptions(w, CLASS_CODECS, s, kind, { links, handle: classid }, change !== 'change' || s[kind] !== undefined);
@@ -242,15 +257,11 @@ export function parseFilterHandle(v: number | string, field: string): number {
   throw new ValidationError(field, `expected a filter handle (a number, or 'htid:hash:node' for u32), got ${JSON.stringify(v)}`);
 }
 
-/** A filter's protocol as tcm_info's low 16 bits (network order). */
-function protocolInfo(p: string | number, field: string): { eth: number; info: number } {
-  const eth = ethTypeNumber(p, field);
-  return { eth, info: ((eth & 0xff) << 8) | (eth >> 8) };
-}
 
 const FILTER_KEYS = new Set(['parent', 'protocol', 'priority', 'handle', 'chain', 'kind', 'classid', 'actions', 'police', 'options']);
 const FILTER_LISTED = ['dev', 'index', 'stats'];
 const FILTER_ALL = [...FILTER_KEYS, ...FILTER_LISTED];
+const FILTER_OPERATIONS: Record<TcChange, string> = { add: 'tc.filter.add', replace: 'tc.filter.replace', change: 'tc.filter.change', del: 'tc.filter.del' };
 
 /** Validates and builds a filter change; nothing is sent. */
 export function prepareFilter(change: TcChange, dev: LinkRef, spec: FilterSpec | FilterDelSpec): PreparedRequest {
@@ -263,12 +274,14 @@ export function prepareFilter(change: TcChange, dev: LinkRef, spec: FilterSpec |
   const parent = parseHandle(spec.parent, 'parent', 'filter-parent');
   // The kernel needs a protocol to create a priority; tc quietly writes 'all'. Ask instead.
   if (spec.protocol === undefined && change !== 'del' && change !== 'change') throw new ValidationError('protocol', "a new filter needs a protocol ('ip', 'ipv6', 'all' …)");
-  const proto = spec.protocol !== undefined ? protocolInfo(spec.protocol, 'protocol') : { eth: ETH_P_ALL, info: 0 };
+  const eth = spec.protocol !== undefined ? ethTypeNumber(spec.protocol, 'protocol') : ETH_P_ALL;
+  // tcm_info's low 16 bits: the protocol in network order.
+  const protoInfo = spec.protocol !== undefined ? ((eth & 0xff) << 8) | (eth >> 8) : 0;
   const priority = spec.priority !== undefined ? parseInt32(spec.priority, 'priority', 0xffff) : 0;
   if (isDel && spec.handle !== undefined && (kind === undefined || priority === 0)) throw new ValidationError('kind', 'deleting one filter by handle needs its kind and priority');
   const handle = spec.handle !== undefined ? parseFilterHandle(spec.handle, 'handle') : 0;
   const links: LinkField[] = [];
-  const w = start(isDel ? RTM_DELTFILTER : RTM_NEWTFILTER, CLASS_FLAGS[change], dev, links, { handle, parent, info: ((priority << 16) | proto.info) >>> 0 }, 512);
+  const w = start(isDel ? RTM_DELTFILTER : RTM_NEWTFILTER, CLASS_FLAGS[change], dev, links, handle, parent, ((priority << 16) | protoInfo) >>> 0, 512, true);
   if (spec.chain !== undefined) w.u32(TCA.CHAIN, parseInt32(spec.chain, 'chain'), 'chain');
   if (kind) w.string(TCA.KIND, kind, 'kind');
   if (!isDel && kind) {
@@ -277,7 +290,7 @@ export function prepareFilter(change: TcChange, dev: LinkRef, spec: FilterSpec |
     if (s.actions !== undefined && !Array.isArray(s.actions)) throw new ValidationError('actions', 'expected an array of actions');
     if (codec) {
       w.nestStart(TCA.OPTIONS, kind, true);
-      codec.encode(w, s[kind], kind, { classid, actions: s.actions, police: s.police, ethType: proto.eth }, { links, handle });
+      codec.encode(w, s[kind], kind, { classid, actions: s.actions, police: s.police, ethType: eth }, { links, handle });
       w.nestEnd();
     } else if (s.options !== undefined) {
       if (!Buffer.isBuffer(s.options)) throw new ValidationError('options', 'expected the raw TCA_OPTIONS payload as a Buffer');
@@ -287,7 +300,7 @@ export function prepareFilter(change: TcChange, dev: LinkRef, spec: FilterSpec |
       throw new ValidationError('kind', `unknown filter kind ${JSON.stringify(kind)} (known: ${Object.keys(FILTER_CODECS).join(', ')})`);
     }
   }
-  return { operation: `tc.filter.${change}`, msg: w.finish(), links };
+  return { operation: FILTER_OPERATIONS[change], msg: w.finish(FILTER_ATTRS), links };
 }
 
 /** Validates and builds a chain add or del; nothing is sent. */
@@ -299,7 +312,7 @@ export function prepareChain(change: 'add' | 'del', dev: LinkRef, spec: ChainSpe
   const parent = parseHandle(spec.parent, 'parent', 'filter-parent');
   const chain = parseInt32(spec.chain, 'chain');
   const links: LinkField[] = [];
-  const w = start(change === 'add' ? RTM_NEWCHAIN : RTM_DELCHAIN, change === 'add' ? NLM_F_CREATE | NLM_F_EXCL : 0, dev, links, { parent });
+  const w = start(change === 'add' ? RTM_NEWCHAIN : RTM_DELCHAIN, change === 'add' ? NLM_F_CREATE | NLM_F_EXCL : 0, dev, links, 0, parent, 0);
   w.u32(TCA.CHAIN, chain, 'chain');
   if (kind && change === 'add') {
     w.string(TCA.KIND, kind, 'kind');

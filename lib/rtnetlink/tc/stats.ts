@@ -4,6 +4,7 @@
  */
 import { readU64 } from '../../wire/attributes';
 import { forEachAttr } from '../../wire/attributes';
+import { attrLen, attrType, nextAttr } from './tlv';
 
 /** Counters every tc object has (those the kernel sent). */
 export interface TcStats {
@@ -33,11 +34,24 @@ const TCA_STATS_PKT64 = 8;
 
 /** Decodes a TCA_STATS2 (or TCA_ACT_STATS) nest; `app` gets the TCA_STATS_APP bytes. */
 export function decodeStats2(buf: Buffer, off: number, len: number): { stats: TcStats; app?: Buffer } {
+  const app: { app?: Buffer } = {};
+  const stats = decodeStats2Into(buf, off, len, app);
+  return app.app ? { stats, app: app.app } : { stats };
+}
+
+/**
+ * The counters of a TCA_STATS2 nest (an inline walk: every filter action of a dump has one);
+ * TCA_STATS_APP's bytes go to `app.app` when `app` is given.
+ */
+export function decodeStats2Into(buf: Buffer, off: number, len: number, app?: { app?: Buffer }): TcStats {
   const s: TcStats = { bytes: 0, packets: 0, drops: 0, overlimits: 0, requeues: 0, backlog: 0, qlen: 0 };
-  let app: Buffer | undefined;
-  let pkt64: number | undefined;
-  forEachAttr(buf, off, off + len, (type, o, l) => {
-    switch (type) {
+  let pkt64 = -1;
+  const end = off + len;
+  for (let p = off; end - p >= 4;) {
+    const alen = attrLen(buf, p, end, 'TCA_STATS2');
+    const o = p + 4;
+    const l = alen - 4;
+    switch (attrType(buf, p)) {
       case TCA_STATS_BASIC:
         if (l >= 12) { s.bytes = readU64(buf, o); s.packets = buf.readUInt32LE(o + 8); }
         break;
@@ -63,12 +77,13 @@ export function decodeStats2(buf: Buffer, off: number, len: number): { stats: Tc
         }
         break;
       case TCA_STATS_APP:
-        app = Buffer.from(buf.subarray(o, o + l));
+        if (app) app.app = Buffer.from(buf.subarray(o, o + l));
         break;
     }
-  }, 'TCA_STATS2');
-  if (pkt64 !== undefined) s.packets = pkt64;
-  return app ? { stats: s, app } : { stats: s };
+    p = nextAttr(p, alen);
+  }
+  if (pkt64 >= 0) s.packets = pkt64;
+  return s;
 }
 
 /** Old-style struct tc_stats (TCA_STATS), used when a kernel sends no TCA_STATS2. */
