@@ -73,22 +73,21 @@ export { L2Switch, SwitchPort } from './switch';
 export type {
   L2SwitchOptions, PortOptions, PortStats, L2SwitchStats, SwitchDrops, SwitchDevice, FdbEntry as SwitchFdbEntry,
 } from './switch';
-export { nft, openNft, Nft, TransactionError, GenerationChangedError } from './nfnetlink/nftables/index';
+export { TransactionError, GenerationChangedError } from './nfnetlink/batch';
+export type { Nft } from './nfnetlink/nftables/index';
 export type {
   NftDocument, NftOpenOptions, NftApplyOptions, NftApplyResult, NftAddedObject, NftListFilter, NftEvent, TransactionFailure,
 } from './nfnetlink/nftables/index';
-export { conntrack, openConntrack, Conntrack, ConntrackEventStream } from './nfnetlink/conntrack/index';
+export type { Conntrack, ConntrackEventStream } from './nfnetlink/conntrack/index';
 export type {
   ConntrackEntry, ConntrackTuple, ConntrackCounters, ConntrackFamily, ConntrackEventType, ConntrackEvent,
   ConntrackFilter, ConntrackTupleFilter, ConntrackTupleSpec, ConntrackFamilyInput,
   ConntrackOpenOptions, ConntrackRequestOptions, ConntrackEventsOptions,
 } from './nfnetlink/conntrack/index';
-export * as genl from './genetlink/genl';
 export type { Genl, GenlOpenOptions, GenlMessage, GenlRequestOptions, GenlEventsOptions } from './genetlink/genl';
 export type { GenlFamily, GenlOp, GenlGroup } from './genetlink/ctrl';
 export type { SchemaTable, UserAttrSpec } from './genetlink/attrs';
 export type { GenlEventStream, EventStreamOptions } from './genetlink/event-stream';
-export * as devlink from './genetlink/devlink/devlink';
 export type {
   Devlink, DevlinkOpenOptions, DevlinkCallOptions, DevlinkEvent, EswitchChanges, PortChanges, RateChanges, ParamSetOptions,
   HealthChanges, ReloadOptions, EswitchApi, PortApi, RateApi, ParamApi, HealthApi, TrapApi,
@@ -98,7 +97,6 @@ export type {
 } from './genetlink/devlink/decode';
 export type { FmsgTree, FmsgValue } from './genetlink/devlink/fmsg';
 export type { Rate as DevlinkRateValue } from './genetlink/devlink/units';
-export * as ethtool from './genetlink/ethtool/ethtool';
 export type {
   Ethtool, EthtoolOpenOptions, EthtoolCallOptions, EthtoolDev, Rings, RingsChanges, Channels, ChannelsChanges, Coalesce, Pause,
   PauseChanges, LinkInfo, LinkModes, LinkState, FeaturesResult, EthtoolStatsGroup, EthtoolStatsOptions,
@@ -133,3 +131,40 @@ export type { StatsApi, StatsGroup, StatsListOptions, LinkStatsEntry, BridgeMcas
 export type { NeighTable, NeighTableChanges, NeighTableParms } from './rtnetlink/neigh/ntable';
 export type { NeighTableListOptions } from './rtnetlink/neigh/neigh';
 export type { NexthopEvent, MdbEvent, VniEvent } from './rtnetlink/monitor/events';
+
+// ── the families a process may never use, loaded on first use ─────────────────────────────
+// `require('netlinkjs')` is paid by every short-lived user (a CLI call, a CNI-style plugin, a
+// test worker): nftables, conntrack and generic netlink are loaded when first called, so
+// startup pays only for what the process uses (scripts/bench/load.mjs measures it).
+import type * as NftModule from './nfnetlink/nftables/index';
+import type * as ConntrackModule from './nfnetlink/conntrack/index';
+import type * as GenlModule from './genetlink/genl';
+import type * as DevlinkModule from './genetlink/devlink/devlink';
+import type * as EthtoolModule from './genetlink/ethtool/ethtool';
+
+const loadNft = (): typeof NftModule => require('./nfnetlink/nftables/index');
+const loadConntrack = (): typeof ConntrackModule => require('./nfnetlink/conntrack/index');
+
+/** An object whose members load their module on first access. */
+function lazy<T extends object, K extends keyof T>(load: () => T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) Object.defineProperty(out, k, { enumerable: true, get: () => load()[k] });
+  return out;
+}
+
+/** nftables: `nl.nft.open({ netns })` → Nft (apply / list / monitor). Equivalent to: nft */
+export const nft: typeof NftModule.nft = lazy(() => loadNft().nft, ['open']);
+/** `nl.nft.open` under a name of its own (for named imports). Equivalent to: nft */
+export const openNft: typeof NftModule.openNft = (opts) => loadNft().openNft(opts);
+/** Connection tracking: `nl.conntrack.open({ netns })` → Conntrack. Equivalent to: conntrack */
+export const conntrack: typeof ConntrackModule.conntrack = lazy(() => loadConntrack().conntrack, ['open']);
+/** `nl.conntrack.open` under a name of its own (for named imports). Equivalent to: conntrack */
+export const openConntrack: typeof ConntrackModule.openConntrack = (opts) => loadConntrack().openConntrack(opts);
+/** Generic netlink, raw: `nl.genl.open({ netns })` → Genl (family resolution, requests, events). */
+export const genl: Pick<typeof GenlModule, 'open' | 'Genl'> = lazy((): typeof GenlModule => require('./genetlink/genl'), ['open', 'Genl']);
+/** devlink: `nl.devlink.open({ netns })` → Devlink (eswitch, ports, rates, params, health). Equivalent to: devlink */
+export const devlink: Pick<typeof DevlinkModule, 'open' | 'Devlink' | 'decodeDevlinkEvent'> =
+  lazy((): typeof DevlinkModule => require('./genetlink/devlink/devlink'), ['open', 'Devlink', 'decodeDevlinkEvent']);
+/** ethtool over netlink: `nl.ethtool.open({ netns })` → Ethtool. Equivalent to: ethtool */
+export const ethtool: Pick<typeof EthtoolModule, 'open' | 'Ethtool' | 'decodeStringSet'> =
+  lazy((): typeof EthtoolModule => require('./genetlink/ethtool/ethtool'), ['open', 'Ethtool', 'decodeStringSet']);

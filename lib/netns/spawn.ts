@@ -8,7 +8,7 @@
  * socket (an extra stdio entry) and are emitted as the child's 'error' event, the way
  * child_process reports a missing command; 'exit' (code 127) and 'close' follow.
  */
-import { spawn as cpSpawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions, StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -161,6 +161,9 @@ export function spawn(ns: NetnsRef, command: string, args: readonly string[] = [
   stdioList.push('pipe');
   helperArgs.push('--report-fd', String(reportIndex), '--', command, ...args);
 
+  // Loaded here, not at the top: node:child_process pulls in net, stream and dgram, a few ms of
+  // every `require('netlinkjs')` that most processes never use.
+  const { spawn: cpSpawn } = require('node:child_process') as typeof import('node:child_process');
   const child = cpSpawn(helperPath(), helperArgs, { ...rest, stdio: stdioList, shell: false });
   const report = child.stdio[reportIndex] as Readable | null | undefined;
   if (report) {

@@ -3,7 +3,7 @@
  * Object mode: every chunk is one frame (a copy when read). Slower than the 'frames' event
  * — a copy and a stream call per frame — and meant for convenience, not for switching.
  */
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { ValidationError } from '../errors';
 import type { FrameBatch } from './frame-batch';
 import type { Tap } from './tap-device';
@@ -59,7 +59,9 @@ export function stream(tap: Tap, opts: TapStreamOptions = {}): Duplex {
       cb();
     }
   };
-  const duplex = new Duplex({
+  // node:stream is loaded on first use, not with the package.
+  const { Duplex: DuplexClass } = require('node:stream') as typeof import('node:stream');
+  const duplex = new DuplexClass({
     objectMode: true,
     highWaterMark: opts.highWaterMark ?? 256,
     read() {
