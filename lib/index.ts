@@ -99,7 +99,7 @@ export type { FmsgTree, FmsgValue } from './genetlink/devlink/fmsg';
 export type { Rate as DevlinkRateValue } from './genetlink/devlink/units';
 export type {
   Ethtool, EthtoolOpenOptions, EthtoolCallOptions, EthtoolDev, Rings, RingsChanges, Channels, ChannelsChanges, Coalesce, Pause,
-  PauseChanges, LinkInfo, LinkModes, LinkState, FeaturesResult, EthtoolStatsGroup, EthtoolStatsOptions,
+  PauseChanges, LinkInfo, LinkModes, LinkState, FeaturesResult, EthtoolStatsGroup, EthtoolStatsOptions, DriverInfo,
 } from './genetlink/ethtool/ethtool';
 export type { FeatureState } from './genetlink/ethtool/features';
 export type { TcApi, QdiscApi, ClassApi, FilterApi, ChainApi, TcListOptions, FilterListOptions } from './rtnetlink/tc/api';

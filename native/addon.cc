@@ -6,6 +6,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNetlinkSocket(env, exports);
   InitTap(env, exports);
   InitNetns(env, exports);
+  InitEthtool(env, exports);
   return exports;
 }
 

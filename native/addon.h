@@ -6,4 +6,5 @@ namespace netlinkjs {
 void InitNetlinkSocket(Napi::Env env, Napi::Object exports);  // netlink-socket.cc
 void InitTap(Napi::Env env, Napi::Object exports);            // tap-device.cc, frame-pump.cc
 void InitNetns(Napi::Env env, Napi::Object exports);          // netns-ops.cc
+void InitEthtool(Napi::Env env, Napi::Object exports);        // ethtool-ioctl.cc
 }  // namespace netlinkjs

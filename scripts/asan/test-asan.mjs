@@ -37,6 +37,7 @@ const DEFAULT_TESTS = [
   'test/integration/macvtap.test.ts',
   'test/integration/netns-native.test.ts',
   'test/integration/netns.test.ts',
+  'test/integration/ethtool.test.ts',
 ];
 
 const SAN_FLAGS = ['-fsanitize=address,undefined', '-fno-sanitize-recover=undefined', '-fno-omit-frame-pointer', '-g', '-O1'];

@@ -144,6 +144,22 @@ describeRequires(['root', 'veth'], 'ethtool over netlink on veth and tap', () =>
     await expect(et.setChannels('v0', { queues: 1 } as never)).rejects.toMatchObject({ field: 'channels.queues' });
   });
 
+  it('reads driver info as ethtool -i prints it (the one ioctl), in the handle\'s namespace, by name or ifindex', async () => {
+    for (const dev of ['v0', 't0']) {
+      const theirs = Object.fromEntries(ethtool(ns, '-i', dev).split('\n').filter((l) => l.includes(': ') || l.endsWith(':'))
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+      const ours = await et.driverInfo(dev);
+      expect({ dev, driver: ours.driver, version: ours.version, fw: ours.firmwareVersion, bus: ours.busInfo })
+        .toEqual({ dev, driver: theirs['driver'], version: theirs['version'], fw: theirs['firmware-version'], bus: theirs['bus-info'] });
+      expect(ours.stats > 0 ? 'yes' : 'no').toBe(theirs['supports-statistics']);
+      const index = Number(ip('-n', ns, '-j', 'link', 'show', dev).match(/"ifindex":(\d+)/)![1]);
+      expect((await et.driverInfo(index)).dev).toBe(dev);
+    }
+    // v0 exists only inside the handle's namespace: found there, so the ioctl ran in it.
+    await expect(et.driverInfo('nope0')).rejects.toMatchObject({ code: 'ENODEV' });
+    await expect(et.driverInfo('bad name')).rejects.toBeInstanceOf(ValidationError);
+  });
+
   it('reads link info, modes and state as ethtool prints them', async () => {
     ip('-n', ns, 'link', 'set', 'v0', 'up');
     ip('-n', ns, 'link', 'set', 'v1', 'up');

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { ValidationError } from '../../errors';
+import { NetlinkError, ValidationError } from '../../errors';
+import { native } from '../../native';
 import { checkKeys } from '../../core/options';
 import { SOCKET_OPTION_KEYS, type SocketOptions } from '../../core/socket';
 import { decodeAttrs, encodeAttrs, forEachAttr, readString, readU64, type Schema } from '../../wire/attributes';
@@ -30,6 +31,41 @@ import {
 
 /** A device: interface name or ifindex. */
 export type EthtoolDev = string | number;
+
+/** `ethtool -i DEV`: the driver's identity (struct ethtool_drvinfo). */
+export interface DriverInfo {
+  /** The device's name (also when it was given by ifindex). */
+  dev: string;
+  /** `driver:` */
+  driver: string;
+  /** `version:` */
+  version: string;
+  /** `firmware-version:` */
+  firmwareVersion: string;
+  /** `bus-info:` */
+  busInfo: string;
+  /** `expansion-rom-version:` */
+  expansionRomVersion: string;
+  /** Number of private flags (`supports-priv-flags` when nonzero). */
+  privFlags: number;
+  /** Number of driver statistics (`supports-statistics` when nonzero). */
+  stats: number;
+  /** Self-test result count (`supports-test`). */
+  testInfoLen: number;
+  /** EEPROM dump size (`supports-eeprom-access`). */
+  eepromDumpLen: number;
+  /** Register dump size (`supports-register-dump`). */
+  registerDumpLen: number;
+}
+
+/** ETHTOOL_GDRVINFO and sizeof(struct ethtool_drvinfo) (linux/ethtool.h). */
+const ETHTOOL_GDRVINFO = 0x00000003;
+const DRVINFO_SIZE = 196;
+
+/** The native ioctl (native/ethtool-ioctl.cc): fills `buf`, returns the device's name. */
+interface EthtoolNative {
+  ethtoolIoctl(fd: number, dev: string | number, cmd: number, buf: Uint8Array): string;
+}
 
 /** Options of `nl.ethtool.open()`. */
 export interface EthtoolOpenOptions extends SocketOptions {}
@@ -394,6 +430,33 @@ export class Ethtool {
       }, 'ethtool.linkModes');
       return out;
     }, 'ethtool.linkModes', opts.signal);
+  }
+
+  /**
+   * The driver's identity (`ethtool -i`). Netlink has no message for it, so this is the one
+   * ioctl (ETHTOOL_GDRVINFO over SIOCETHTOOL), made on this handle's socket so that it reaches
+   * the device in the handle's namespace. Equivalent to: ethtool -i DEV
+   */
+  async driverInfo(dev: EthtoolDev, opts: EthtoolCallOptions = {}): Promise<DriverInfo> {
+    checkKeys(opts, CALL_KEYS);
+    checkDev(dev);
+    if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('The operation was aborted');
+    const buf = Buffer.alloc(DRVINFO_SIZE);
+    let name: string;
+    try {
+      name = (native() as unknown as EthtoolNative).ethtoolIoctl(this.socket.sock.fd, dev, ETHTOOL_GDRVINFO, buf);
+    } catch (err) {
+      const e = err as Error & { errno?: number; code?: string };
+      if (typeof e.errno !== 'number') throw err;
+      throw new NetlinkError({ errno: Math.abs(e.errno), operation: 'ethtool.driverInfo' });
+    }
+    const str = (at: number) => readString(buf, at, 32);
+    const info: DriverInfo = {
+      dev: name, driver: str(4), version: str(36), firmwareVersion: str(68), busInfo: str(100), expansionRomVersion: str(132),
+      privFlags: buf.readUInt32LE(176), stats: buf.readUInt32LE(180), testInfoLen: buf.readUInt32LE(184),
+      eepromDumpLen: buf.readUInt32LE(188), registerDumpLen: buf.readUInt32LE(192),
+    };
+    return info;
   }
 
   /** Whether the link is detected (plus signal quality and the reason it is down, where known). Equivalent to: ethtool DEV (Link detected) */
