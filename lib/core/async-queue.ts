@@ -33,6 +33,11 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this.items.length - this.head;
   }
 
+  /** True from reaching the high-water mark until read down to half of it. */
+  get isFull(): boolean {
+    return this.full;
+  }
+
   /** True once ended or closed: pushes are ignored. */
   get ended(): boolean {
     return this.done;

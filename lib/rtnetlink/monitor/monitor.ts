@@ -22,7 +22,7 @@ import type { NativeNetlinkSocket } from '../../core/native-netlink';
 import { openRtnlSocket } from '../socket';
 import { checkKeys } from '../../core/options';
 import { NETLINK_LISTEN_ALL_NSID, NLMSG_HDRLEN, NLM_F_REPLACE, SOL_NETLINK } from '../../wire/constants';
-import { EventQueue } from './event-queue';
+import { AsyncQueue } from '../../core/async-queue';
 import { KINDS, KIND_OF_CHANNEL, makeEvent, objectOf, type KindSpec, type ListSource } from './event-kinds';
 import type {
   ActionEvent, AddressEvent, ChainEvent, FdbEvent, FilterEvent, LinkEvent, MdbEvent, MonitorEvent, NeighEvent, NexthopEvent,
@@ -187,7 +187,7 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
   private readonly highWaterMark: number;
   private sub: Subscription | undefined;
   private lister: Promise<ListSource & { close(): void }> | undefined;
-  private readonly queues = new Set<EventQueue>();
+  private readonly queues = new Set<AsyncQueue<MonitorEvent>>();
   private consuming = false;
   private refd = true;
   private closed = false;
@@ -272,10 +272,15 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
    * monitor, as it does for a stream; use a listener to watch from several places.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<MonitorEvent> {
-    const q = new EventQueue(this.highWaterMark, (done) => {
-      this.queues.delete(done);
-      this.close();
-    }, () => this.updateFlow());
+    const q: AsyncQueue<MonitorEvent> = new AsyncQueue<MonitorEvent>({
+      highWaterMark: this.highWaterMark,
+      onFull: () => this.updateFlow(),
+      onDrain: () => this.updateFlow(),
+      onReturn: () => {
+        this.queues.delete(q);
+        this.close();
+      },
+    });
     if (this.closed) q.end();
     else this.queues.add(q);
     this.startConsuming();
@@ -293,7 +298,7 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
     const sub = this.sub;
     if (!sub || sub.dead) return;
     let full = false;
-    for (const q of this.queues) if (q.full) full = true;
+    for (const q of this.queues) if (q.isFull) full = true;
     const read = !this.closed && (this.reconciling || (this.consuming && !full));
     if (read === sub.reading) return;
     sub.reading = read;
@@ -378,8 +383,7 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
     this.emit('event', ev);
     this.emit(ev.type, ev);
     for (const q of this.queues) {
-      q.push(ev);
-      if (q.full) this.updateFlow();
+      q.push(ev); // reaching the high-water mark calls updateFlow (onFull)
     }
   }
 
