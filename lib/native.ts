@@ -7,9 +7,6 @@
 import path from 'node:path';
 import type { NetlinkNative } from './core/native-netlink';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const load: (dir: string) => unknown = require('node-gyp-build');
-
 /** Root of the package (lib/ in development, dist/ when installed: both one level down). */
 export const packageRoot = path.resolve(__dirname, '..');
 
@@ -22,7 +19,10 @@ let cached: Native | undefined;
 export function native(): Native {
   if (cached === undefined) {
     const override = process.env.NETLINKJS_ADDON_PATH;
-    cached = (override ? require(path.resolve(override)) : load(packageRoot)) as Native;
+    // node-gyp-build is required here, not at the top: loading it is a few ms that a process
+    // which never opens a socket (or opens one later) should not pay at `require('netlinkjs')`.
+    const load = (): unknown => (require('node-gyp-build') as (dir: string) => unknown)(packageRoot);
+    cached = (override ? require(path.resolve(override)) : load()) as Native;
   }
   return cached;
 }

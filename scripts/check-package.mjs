@@ -12,7 +12,7 @@
 // and arm64 as a dpkg architecture (`dpkg --add-architecture arm64 && apt-get update`); the
 // arm64 Node is downloaded once into $NETLINKJS_ARM64_ROOT (default /tmp/netlinkjs-arm64-root).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,9 @@ try {
         if (!files.includes(`prebuilds/linux-${arch}/${f}`)) throw new Error(`the tarball lacks prebuilds/linux-${arch}/${f} (run npm run prebuild)`);
       }
     }
+    // The checkout's V8 code cache belongs to its own Node; an install writes its own.
+    const cached = files.filter((f) => f.includes('.v8-cache'));
+    if (cached.length) throw new Error(`the tarball ships a code cache: ${cached.join(', ')}`);
     return `${path.basename(tarball)}, ${files.length} files, ${(out[0].size / 1024).toFixed(0)} KiB`;
   });
   if (!tarball) throw new Error('no tarball');
@@ -79,6 +82,19 @@ try {
   });
   const call = "(await nl.open()).link.list().then((l) => { if (!l.some((x) => x.name === 'lo')) throw new Error('no lo'); console.log(l.length + ' links'); })";
   step('require + a real call', () => run(process.execPath, ['-e', `const nl = require('netlinkjs'); (async () => { await ${call}; process.exit(0); })().catch((e) => { console.error(e); process.exit(1); })`], { cwd: project, env }).trim());
+  step('the code cache: written at install, accepted by later loads', () => {
+    const dir = path.join(project, 'node_modules', 'netlinkjs', 'dist', '.v8-cache');
+    const files = existsSync(dir) ? readdirSync(dir).sort() : [];
+    const want = [`netlinkjs-cli.bundle-${process.versions.v8}-${process.arch}.bin`, `netlinkjs.bundle-${process.versions.v8}-${process.arch}.bin`];
+    if (files.join() !== want.join()) throw new Error(`expected ${want.join(', ')} in ${dir}, found: ${files.join(', ') || 'none'}`);
+    files.splice(0, 1);
+    const file = path.join(dir, files[0]);
+    const before = statSync(file).mtimeMs;
+    run(process.execPath, ['-e', "require('netlinkjs')"], { cwd: project, env });
+    // A cache V8 rejected would be rewritten; an accepted one is left alone.
+    if (statSync(file).mtimeMs !== before) throw new Error('the second load rewrote the cache: V8 rejected it');
+    return files[0];
+  });
   step('import + a real call', () => run(process.execPath, ['--input-type=module', '-e', `import * as nl from 'netlinkjs'; await ${call}; process.exit(0);`], { cwd: project, env }).trim());
   step('the bin runs', () => run(process.execPath, [path.join(project, 'node_modules', '.bin', 'netlinkjs'), 'link'], { cwd: project, env }).split('\n')[0]);
 

@@ -161,7 +161,8 @@ const linkDecodeSchema = defineSchema('link', Object.fromEntries([...linkSchema.
   return [type, spec];
 })));
 
-const decodeLinkAttrs = schemaDecoder(linkDecodeSchema);
+// Compiled on the first link decoded, not at load (a process that never lists links skips it).
+let decodeLinkAttrs: ReturnType<typeof schemaDecoder> | undefined;
 
 /** ifi_flags → names, remembered per value: a dump has a handful of distinct flag words. */
 const flagNamesCache = new Map<number, readonly string[]>();
@@ -182,7 +183,7 @@ function decodeLinkMessage(buf: Buffer, off: number, len: number, vfLists: boole
   // list is located by counting its entries and the attributes either side decoded apart.
   // That walk is only worth it where the list can be: replies to requests that asked for it.
   const vfList = vfLists ? locateVfInfoList(buf, attrs, end) : undefined;
-  const raw: any = decodeLinkAttrs(buf, attrs, vfList ? vfList.start : end, {
+  const raw: any = (decodeLinkAttrs ??= schemaDecoder(linkDecodeSchema))(buf, attrs, vfList ? vfList.start : end, {
     index: hdr.index,
     name: '',
     mtu: 0,
