@@ -2,7 +2,8 @@
  * VXLAN VNI filtering carrying traffic (VM tier: needs bridge VLAN filtering for the VLAN→VNI
  * map). One `external vnifilter` device in a hub namespace serves VNI 100 towards remote A and
  * VNI 200 towards remote B, each VNI's remote set with rt.bridge.vni.add; the hub's bridge maps
- * VLAN 10 ⇄ VNI 100 and VLAN 20 ⇄ VNI 200 (`bridge vlan … tunnel_info`). Pings within each VNI
+ * VLAN 10 ⇄ VNI 100 (rt.bridge.vlan.add with tunnelId) and VLAN 20 ⇄ VNI 200 (`bridge vlan …
+ * tunnel_info`), each checked in the other's listing. Pings within each VNI
  * pass; across VNIs (same overlay subnet, different VNI) they do not.
  */
 import { execFileSync } from 'node:child_process';
@@ -56,10 +57,21 @@ describe.skipIf(!isRoot)('VXLAN VNI filter (VM tier)', { timeout: 240_000 }, () 
       await rt.bridge.vni.add('vx0', { vni: 100, remote: '10.1.0.2' });
       await rt.bridge.vni.add('vx0', { vni: 200, remote: '10.2.0.2' });
       expect(bridgeJson(hub, 'vni', 'show')[0].vnis).toEqual([{ vni: 100, remote: '10.1.0.2' }, { vni: 200, remote: '10.2.0.2' }]);
-      for (const [vid, vni] of [['10', '100'], ['20', '200']] as const) {
-        execFileSync('bridge', ['-n', hub, 'vlan', 'add', 'dev', 'vx0', 'vid', vid]);
-        execFileSync('bridge', ['-n', hub, 'vlan', 'add', 'dev', 'vx0', 'vid', vid, 'tunnel_info', 'id', vni]);
-      }
+      // VLAN → VNI maps, both ways against `bridge`: 10 → 100 made by us, 20 → 200 by bridge, and
+      // a range 30–32 → 300–302 made by us and removed again.
+      await rt.bridge.vlan.add('vx0', { vid: 10 });
+      await rt.bridge.vlan.add('vx0', { vid: 10, tunnelId: 100 });
+      execFileSync('bridge', ['-n', hub, 'vlan', 'add', 'dev', 'vx0', 'vid', '20']);
+      execFileSync('bridge', ['-n', hub, 'vlan', 'add', 'dev', 'vx0', 'vid', '20', 'tunnel_info', 'id', '200']);
+      await rt.bridge.vlan.add('vx0', { vid: [30, 32] });
+      await rt.bridge.vlan.add('vx0', { vid: [30, 32], tunnelId: 300 });
+      const shown = () => (bridgeJson(hub, 'vlan', 'tunnelshow', 'dev', 'vx0')[0]?.tunnels ?? []) as unknown[];
+      expect(shown()).toEqual([{ vlan: 10, tunid: 100 }, { vlan: 20, tunid: 200 }, { vlan: 30, vlanEnd: 32, tunid: 300, tunidEnd: 302 }]);
+      const mapped = async () => (await rt.bridge.vlan.list({ dev: 'vx0' }))[0].tunnels;
+      expect(await mapped()).toEqual([{ vid: 10, id: 100 }, { vid: 20, id: 200 }, { vid: 30, vidEnd: 32, id: 300, idEnd: 302 }]);
+      await rt.bridge.vlan.del('vx0', { vid: [30, 32], tunnelId: 300 });
+      expect(shown()).toEqual([{ vlan: 10, tunid: 100 }, { vlan: 20, tunid: 200 }]);
+      expect(await mapped()).toEqual([{ vid: 10, id: 100 }, { vid: 20, id: 200 }]);
       // Hub-side endpoints: VLAN 10 → 192.168.50.1 (namespace e10), VLAN 20 → 192.168.50.11 (e20).
       for (const [ns, vid, addr] of [[e10, 10, '192.168.50.1'], [e20, 20, '192.168.50.11']] as const) {
         const port = `p${vid}`;

@@ -2,7 +2,9 @@
  * rt.bridge.vlan: the VLANs of bridge ports (and of the bridge itself) on a VLAN-filtering
  * bridge. Changes are RTM_SETLINK / RTM_DELLINK in the AF_BRIDGE family carrying
  * IFLA_AF_SPEC { IFLA_BRIDGE_FLAGS, IFLA_BRIDGE_VLAN_INFO… }; the list is an AF_BRIDGE link dump
- * with RTEXT_FILTER_BRVLAN, as `bridge vlan show` does it.
+ * with RTEXT_FILTER_BRVLAN, as `bridge vlan show` does it. VLAN → tunnel id (VNI) mappings of a
+ * VXLAN port travel in the same messages as IFLA_BRIDGE_VLAN_TUNNEL_INFO nests
+ * (`bridge vlan … tunnel_info id N`, `bridge vlan tunnelshow`).
  */
 import { ValidationError } from '../../errors';
 import { forEachAttr, readString } from '../../wire/attributes';
@@ -27,10 +29,20 @@ export const BRIDGE_VLAN_INFO = {
   MASTER: 1 << 0, PVID: 1 << 1, UNTAGGED: 1 << 2, RANGE_BEGIN: 1 << 3, RANGE_END: 1 << 4, BRENTRY: 1 << 5, ONLY_OPTS: 1 << 6,
 } as const;
 
+/** IFLA_BRIDGE_VLAN_TUNNEL_* (children of an IFLA_BRIDGE_VLAN_TUNNEL_INFO nest). */
+const VLAN_TUNNEL = { ID: 1, VID: 2, FLAGS: 3 } as const;
+
 /** One VLAN (or range) to add or delete. */
 export interface BridgeVlanSpec {
   /** A VLAN id, or an inclusive range [from, to]. */
   vid: number | [number, number];
+  /**
+   * Instead of the VLAN itself, its mapping to a tunnel id (a VNI) on a port of a VXLAN device
+   * in `external` mode (`bridge vlan … tunnel_info id N`): the VLAN must already be on the
+   * port, and the port needs `bridgePort: { vlanTunnel: true }` for traffic (and listings) to
+   * use it. With a range of VLANs, the ids run from this one (VLAN 10–12 → 100–102).
+   */
+  tunnelId?: number;
   /** Untagged frames arriving on the port belong to this VLAN (one per port). */
   pvid?: boolean;
   /** Frames of this VLAN leave the port untagged. */
@@ -51,6 +63,17 @@ export interface BridgeVlan {
   untagged: boolean;
 }
 
+/** A VLAN → tunnel id (VNI) mapping of a port, as `bridge vlan tunnelshow` lists it. */
+export interface BridgeVlanTunnel {
+  vid: number;
+  /** Last VLAN of a range (the kernel lists consecutive mappings as one). */
+  vidEnd?: number;
+  /** The tunnel id (VNI) of `vid`. */
+  id: number;
+  /** The tunnel id of `vidEnd`. */
+  idEnd?: number;
+}
+
 /** A port (or bridge) and its VLANs. */
 export interface BridgeVlanPort {
   /** ifindex. */
@@ -59,6 +82,8 @@ export interface BridgeVlanPort {
   /** ifindex of the bridge this port belongs to (absent for the bridge itself). */
   master?: number;
   vlans: BridgeVlan[];
+  /** VLAN → tunnel id mappings (a VXLAN port with `vlanTunnel` on, and mappings set). */
+  tunnels?: BridgeVlanTunnel[];
 }
 
 /** Options of `rt.bridge.vlan.list()`. */
@@ -79,12 +104,22 @@ export function decodeBridgeVlanPort(buf: Buffer, off: number, len: number): Bri
   let name = '';
   let master: number | undefined;
   const infos: { flags: number; vid: number }[] = [];
+  const tunnelInfos: { flags: number; vid: number; id: number }[] = [];
   forEachAttr(buf, off + NLMSG_HDRLEN + IFINFOMSG_SIZE, off + len, (type, at, l) => {
     if (type === IFLA.IFNAME) name = readString(buf, at, l);
     else if (type === IFLA.MASTER && l >= 4) master = buf.readUInt32LE(at);
     else if (type === IFLA.AF_SPEC) {
       forEachAttr(buf, at, at + l, (t, a, n) => {
         if (t === IFLA_BRIDGE.VLAN_INFO && n >= 4) infos.push({ flags: buf.readUInt16LE(a), vid: buf.readUInt16LE(a + 2) });
+        else if (t === IFLA_BRIDGE.VLAN_TUNNEL_INFO) {
+          const ti = { flags: 0, vid: 0, id: 0 };
+          forEachAttr(buf, a, a + n, (tt, aa, nn) => {
+            if (tt === VLAN_TUNNEL.ID && nn >= 4) ti.id = buf.readUInt32LE(aa);
+            else if (tt === VLAN_TUNNEL.VID && nn >= 2) ti.vid = buf.readUInt16LE(aa);
+            else if (tt === VLAN_TUNNEL.FLAGS && nn >= 2) ti.flags = buf.readUInt16LE(aa);
+          }, 'bridge vlan tunnel info');
+          tunnelInfos.push(ti);
+        }
       }, 'bridge vlan af_spec');
     }
   }, 'bridge vlan');
@@ -105,7 +140,27 @@ export function decodeBridgeVlanPort(buf: Buffer, off: number, len: number): Bri
   }
   const port: BridgeVlanPort = { link: hdr.index, name, vlans };
   if (master !== undefined && master !== hdr.index) port.master = master;
+  if (tunnelInfos.length) port.tunnels = pairTunnelRanges(tunnelInfos);
   return port;
+}
+
+/** Joins RANGE_BEGIN/RANGE_END pairs of tunnel infos into one mapping each. */
+function pairTunnelRanges(infos: { flags: number; vid: number; id: number }[]): BridgeVlanTunnel[] {
+  const out: BridgeVlanTunnel[] = [];
+  let begin: BridgeVlanTunnel | undefined;
+  for (const { flags, vid, id } of infos) {
+    if (flags & BRIDGE_VLAN_INFO.RANGE_BEGIN) {
+      begin = { vid, id };
+    } else if (flags & BRIDGE_VLAN_INFO.RANGE_END && begin) {
+      begin.vidEnd = vid;
+      begin.idEnd = id;
+      out.push(begin);
+      begin = undefined;
+    } else {
+      out.push({ vid, id });
+    }
+  }
+  return out;
 }
 
 interface CheckedSpec {
@@ -113,13 +168,12 @@ interface CheckedSpec {
   to: number;
   flags: number;
   self?: boolean;
+  tunnelId?: number;
 }
 
 function checkSpec(spec: BridgeVlanSpec, forAdd: boolean): CheckedSpec {
-  if (!spec || typeof spec !== 'object') throw new ValidationError('vlan', 'expected { vid, pvid?, untagged?, self? }');
-  for (const k of Object.keys(spec)) {
-    if (!['vid', 'pvid', 'untagged', 'self'].includes(k)) throw new ValidationError(k, `unknown bridge vlan option ${JSON.stringify(k)}`);
-  }
+  if (!spec || typeof spec !== 'object') throw new ValidationError('vlan', 'expected { vid, pvid?, untagged?, self?, tunnelId? }');
+  checkKeys(spec, ['vid', 'pvid', 'untagged', 'self', 'tunnelId']);
   let from: number;
   let to: number;
   if (Array.isArray(spec.vid)) {
@@ -139,6 +193,16 @@ function checkSpec(spec: BridgeVlanSpec, forAdd: boolean): CheckedSpec {
   if (!forAdd && flags) throw new ValidationError(flags & BRIDGE_VLAN_INFO.PVID ? 'pvid' : 'untagged', 'only for add');
   const out: CheckedSpec = { from, to, flags };
   if (spec.self !== undefined) out.self = checkBool(spec.self, 'self');
+  if (spec.tunnelId !== undefined) {
+    const id = spec.tunnelId;
+    // VNIs are 24 bits; the kernel stores the id as a 64-bit tunnel key but VXLAN uses 24.
+    if (!Number.isInteger(id) || id < 1 || id + (to - from) > 0xffffff) {
+      throw new ValidationError('tunnelId', `expected a tunnel id (VNI) 1–16777215 for every VLAN of the range, got ${JSON.stringify(id)}`);
+    }
+    if (flags) throw new ValidationError(flags & BRIDGE_VLAN_INFO.PVID ? 'pvid' : 'untagged', 'a tunnel mapping is set on its own: add the VLAN first');
+    if (out.self) throw new ValidationError('self', 'tunnel mappings are a port setting (master), not self');
+    out.tunnelId = id;
+  }
   return out;
 }
 
@@ -150,7 +214,8 @@ export class BridgeVlanApi {
     linkRefParts(ref, 'dev'); // a bad ref fails before anything is sent
     const signal = signalOf(opts);
     const c = checkSpec(spec, type === RTM_SETLINK);
-    let self = c.self;
+    // A tunnel mapping is always a port's (master): no need to ask whether ref is a bridge.
+    let self = c.self ?? (c.tunnelId !== undefined ? false : undefined);
     let index: number;
     if (self === undefined) {
       // A bridge's own VLANs are addressed with "self": whether it is one takes its kind.
@@ -166,6 +231,15 @@ export class BridgeVlanApi {
     w.nestStart(IFLA.AF_SPEC, 'afSpec');
     w.u16(IFLA_BRIDGE.FLAGS, self ? BRIDGE_FLAGS.SELF : BRIDGE_FLAGS.MASTER, 'self');
     const info = (flags: number, vid: number) => {
+      if (c.tunnelId !== undefined) {
+        // bridge vlan … tunnel_info id N: the mapping alone, in the same range framing.
+        w.nestStart(IFLA_BRIDGE.VLAN_TUNNEL_INFO, 'tunnelId');
+        w.u32(VLAN_TUNNEL.ID, c.tunnelId + (vid - c.from), 'tunnelId');
+        w.u16(VLAN_TUNNEL.VID, vid, 'vid');
+        w.u16(VLAN_TUNNEL.FLAGS, flags, 'vid');
+        w.nestEnd();
+        return;
+      }
       const b = Buffer.alloc(4);
       b.writeUInt16LE(flags, 0);
       b.writeUInt16LE(vid, 2);
@@ -183,24 +257,28 @@ export class BridgeVlanApi {
 
   /**
    * Adds a VLAN (or range) to a port, or to the bridge itself; re-adding one updates its
-   * pvid/untagged flags.
+   * pvid/untagged flags. With `tunnelId`, maps the port's VLAN(s) to a tunnel id instead.
    * Equivalent to: bridge vlan add dev PORT vid V[-W] [pvid] [untagged] [self|master]
+   *   or: bridge vlan add dev VXPORT vid V[-W] tunnel_info id N[-M]
    */
   add(ref: LinkRef, spec: BridgeVlanSpec, opts?: CallOptions): Promise<void> {
     return this.change(RTM_SETLINK, 'bridge.vlan.add', ref, spec, opts);
   }
 
   /**
-   * Removes a VLAN (or range) from a port, or from the bridge itself.
+   * Removes a VLAN (or range) from a port, or from the bridge itself; with `tunnelId`, only
+   * its tunnel mapping.
    * Equivalent to: bridge vlan del dev PORT vid V[-W] [self|master]
+   *   or: bridge vlan del dev VXPORT vid V[-W] tunnel_info id N[-M]
    */
   del(ref: LinkRef, spec: BridgeVlanSpec, opts?: CallOptions): Promise<void> {
     return this.change(RTM_DELLINK, 'bridge.vlan.del', ref, spec, opts);
   }
 
   /**
-   * Every bridge port (and bridge) with VLANs, and its VLANs (one dump).
-   * Equivalent to: bridge vlan show [dev PORT]
+   * Every bridge port (and bridge) with VLANs, and its VLANs and VLAN → tunnel id mappings
+   * (one dump).
+   * Equivalent to: bridge vlan show [dev PORT]; bridge vlan tunnelshow [dev PORT]
    */
   async list(opts: BridgeVlanListOptions = {}, callOpts?: CallOptions): Promise<BridgeVlanPort[]> {
     checkKeys(opts, ['dev', 'compressed'], 'filter');
