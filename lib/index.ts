@@ -127,10 +127,10 @@ export type { MdbSpec, MdbEntry, MdbSource, MdbListOptions, MdbChange, MdbApi } 
 export type { BridgePort, BridgePortListOptions, BridgePortApi } from './rtnetlink/bridge/port';
 export type { VniSpec, VniEntry, VniStats, VniListOptions, BridgeVniApi } from './rtnetlink/bridge/vni';
 export type { AltnameChanges } from './rtnetlink/link/link-props';
-export type { StatsApi, StatsGroup, StatsListOptions, LinkStatsEntry, BridgeMcastStats, BridgeStpStats, BridgeVlanStats, HwStats64, KindXstats, MplsLinkStats, OffloadStats, RxTx } from './rtnetlink/stats/stats';
+export type { StatsApi, StatsChanges, StatsGroup, StatsListOptions, LinkStatsEntry, BridgeMcastStats, BridgeStpStats, BridgeVlanStats, HwStats64, KindXstats, MplsLinkStats, OffloadStats, RxTx } from './rtnetlink/stats/stats';
 export type { NeighTable, NeighTableChanges, NeighTableParms } from './rtnetlink/neigh/ntable';
 export type { NeighTableListOptions } from './rtnetlink/neigh/neigh';
-export type { NexthopEvent, MdbEvent, VniEvent } from './rtnetlink/monitor/events';
+export type { NexthopEvent, MdbEvent, VniEvent, StatsEvent } from './rtnetlink/monitor/events';
 
 // ── the families a process may never use, loaded on first use ─────────────────────────────
 // `require('netlinkjs')` is paid by every short-lived user (a CLI call, a CNI-style plugin, a

@@ -66,6 +66,7 @@ export const RTM_GETMDB = 86;
 /** Link statistics (`ip stats`). */
 export const RTM_NEWSTATS = 92;
 export const RTM_GETSTATS = 94;
+export const RTM_SETSTATS = 95;
 /** Link properties (`ip link property`: alternative names). */
 export const RTM_NEWLINKPROP = 108;
 export const RTM_DELLINKPROP = 109;

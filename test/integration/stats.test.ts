@@ -1,7 +1,8 @@
 /**
  * rt.stats.list() (RTM_GETSTATS) against `ip -j stats show`: per-link 64-bit counters after
  * traffic, bridge multicast/STP extended counters of a port, offload info, group selection and
- * the one-link request.
+ * the one-link request; rt.stats.set (hardware L3 counters on/off, `ip stats set`) and the
+ * monitor's 'stats' group.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -78,7 +79,50 @@ describe.skipIf(!isRoot)('rt.stats (root)', () => {
     expect({ l3_stats: mine!.offload!.hwStatsInfo!.l3Stats }).toEqual(info);
   });
 
+  it('set l3Stats both ways against ip, and a monitor of group stats sees each change', async () => {
+    const mon = await nl.monitor({ netns: ns, groups: ['stats'] });
+    const events: nl.StatsEvent[] = [];
+    mon.on('stats', (ev) => events.push(ev));
+    try {
+      const v0 = (await rt.link.get('v0')).index;
+      await rt.stats.set('v0', { l3Stats: true });
+      // Requested; no driver provides them on a veth, so not used.
+      expect(theirs('v0', 'offload', 'subgroup', 'hw_stats_info')[0].info).toEqual({ l3_stats: { request: true, used: false } });
+      ip('-n', ns, 'stats', 'set', 'dev', 'v0', 'l3_stats', 'off');
+      const [mine] = await rt.stats.list({ dev: 'v0', groups: ['offload'] });
+      expect(mine!.offload!.hwStatsInfo!.l3Stats).toEqual({ request: false, used: false });
+      for (let i = 0; i < 250 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(events.map((e) => [e.action, e.stats.index, e.stats.offload?.hwStatsInfo?.l3Stats])).toEqual([
+        ['new', v0, { request: true, used: false }],
+        ['new', v0, { request: false, used: false }],
+      ]);
+    } finally {
+      mon.close();
+    }
+  });
+
+  it("resync: 'auto' keeps a view of every link's offload state, the shape events have", async () => {
+    const mon = await nl.monitor({ netns: ns, groups: ['stats'], resync: 'auto' });
+    try {
+      const view = () => mon.view!.list('stats') as nl.LinkStatsEntry[];
+      const byIndex = new Map(ipnJson(ns, 'link', 'show').map((l: any) => [l.ifindex, l.ifname]));
+      expect(view().map((e) => e.index).sort((a, b) => a - b)).toEqual([...byIndex.keys()].sort((a: any, b: any) => a - b));
+      const v0 = (await rt.link.get('v0')).index;
+      expect(view().find((e) => e.index === v0)).toEqual({ index: v0, offload: { hwStatsInfo: { l3Stats: { request: false, used: false } } } });
+      mon.on('stats', () => {});
+      await rt.stats.set('v0', { l3Stats: true });
+      for (let i = 0; i < 250 && !view().find((e) => e.index === v0)!.offload!.hwStatsInfo!.l3Stats!.request; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(view().find((e) => e.index === v0)!.offload!.hwStatsInfo!.l3Stats).toEqual({ request: true, used: false });
+      await rt.stats.set('v0', { l3Stats: false });
+    } finally {
+      mon.close();
+    }
+  });
+
   it('refuses bad input naming the field', async () => {
+    await expect(rt.stats.set('v0', {})).rejects.toMatchObject({ name: 'ValidationError', field: 'changes.l3Stats' });
+    await expect(rt.stats.set('v0', { l3Stats: 1 as any })).rejects.toMatchObject({ name: 'ValidationError', field: 'changes.l3Stats' });
+    await expect(rt.stats.set('v0', { l3stats: true } as any)).rejects.toMatchObject({ name: 'ValidationError', field: 'changes.l3stats' });
     await expect(rt.stats.list({ groups: ['links' as any] })).rejects.toMatchObject({ name: 'ValidationError', field: 'filter.groups.0' });
     await expect(rt.stats.list({ device: 'v0' } as any)).rejects.toMatchObject({ field: 'filter.device' });
     await expect(rt.stats.list({ dev: 'nope0' })).rejects.toBeInstanceOf(nl.NetlinkError);

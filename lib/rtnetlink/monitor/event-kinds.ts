@@ -19,6 +19,7 @@ import { nsidSchema } from '../nsid/nsid';
 import { decodeNexthop, type Nexthop } from '../nexthop/nexthop';
 import { decodeMdb, type MdbEntry } from '../bridge/mdb';
 import { decodeVni, type VniEntry } from '../bridge/vni';
+import { decodeStats, type LinkStatsEntry } from '../stats/stats';
 import { decodeChain, decodeClass, decodeFilter, decodeQdisc, type Chain, type Filter, type Qdisc, type TcClass } from '../tc/objects';
 import { decodeActionMessage, listActions } from '../tc/action-list';
 import type { Action } from '../tc/actions';
@@ -27,7 +28,7 @@ import type { ObjectEvent, ObjectEventType } from './events';
 import type { MonitorChannel } from './groups';
 
 /** What a re-list needs from an rtnetlink handle. */
-export type ListSource = Pick<Rtnl, 'link' | 'address' | 'route' | 'neigh' | 'fdb' | 'rule' | 'netns' | 'bridge' | 'nexthop' | 'mdb' | 'tc' | 'engine'>;
+export type ListSource = Pick<Rtnl, 'link' | 'address' | 'route' | 'neigh' | 'fdb' | 'rule' | 'netns' | 'bridge' | 'nexthop' | 'mdb' | 'tc' | 'stats' | 'engine'>;
 
 /** How the monitor handles one kind of object. */
 export interface KindSpec<T = any> {
@@ -289,8 +290,22 @@ const vni: KindSpec<VniEntry> = {
   list: (src) => src.bridge.vni.list({ names: false }),
 };
 
+const stats: KindSpec<LinkStatsEntry> = {
+  type: 'stats',
+  field: 'stats',
+  channels: ['stats'],
+  decode: decodeStats,
+  key: (e) => String(e.index),
+  volatile: [],
+  // A notification carries only the offload state (IFLA_OFFLOAD_XSTATS_HW_S_INFO); a re-list
+  // is cut to the same, so counters never count as changes.
+  list: async (src) => (await src.stats.list({ groups: ['offload'], names: false }))
+    .filter((e) => e.offload?.hwStatsInfo !== undefined)
+    .map((e) => ({ index: e.index, offload: { hwStatsInfo: e.offload!.hwStatsInfo } })),
+};
+
 /** Every kind, in the order a re-list emits additions (deletions go in reverse). */
-export const KINDS: readonly KindSpec[] = [nsid, link, vlan, vni, address, nexthop, neigh, fdb, mdb, rule, route, qdisc, tclass, tchain, tfilter, taction];
+export const KINDS: readonly KindSpec[] = [nsid, link, vlan, vni, address, nexthop, neigh, fdb, mdb, rule, route, qdisc, tclass, tchain, tfilter, taction, stats];
 
 /** Channel → its kind. */
 export const KIND_OF_CHANNEL: ReadonlyMap<MonitorChannel, KindSpec> = new Map(

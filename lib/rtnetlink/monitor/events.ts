@@ -12,6 +12,7 @@ import type { Rule } from '../rule/rule-decode';
 import type { Nexthop } from '../nexthop/nexthop';
 import type { MdbEntry } from '../bridge/mdb';
 import type { VniEntry } from '../bridge/vni';
+import type { LinkStatsEntry } from '../stats/stats';
 import type { Chain, Filter, Qdisc, TcClass } from '../tc/objects';
 import type { Action } from '../tc/actions';
 
@@ -137,6 +138,16 @@ export interface VniEvent extends ObjectEventBase {
 }
 
 /**
+ * A link's offload-stats state changed: hardware L3 counters requested or released
+ * (`ip stats set dev D l3_stats on|off`), or a driver started or stopped providing them.
+ * `stats.offload.hwStatsInfo.l3Stats` says `{ request, used }`.  `ip monitor stats`
+ */
+export interface StatsEvent extends ObjectEventBase {
+  type: 'stats';
+  stats: LinkStatsEntry;
+}
+
+/**
  * The kernel dropped notifications (ENOBUFS: the socket's receive buffer overflowed), so the
  * events before this one are incomplete. With `resync: 'auto'` the monitor has already
  * re-listed and emitted the differences (`auto: true`); otherwise re-list what you track.
@@ -151,7 +162,7 @@ export interface ResyncEvent {
 
 /** An event about one object. */
 export type ObjectEvent = LinkEvent | AddressEvent | RouteEvent | NeighEvent | FdbEvent | RuleEvent | NsidEvent | VlanEvent | NexthopEvent | MdbEvent | VniEvent
-  | QdiscEvent | TcClassEvent | FilterEvent | ChainEvent | ActionEvent;
+  | StatsEvent | QdiscEvent | TcClassEvent | FilterEvent | ChainEvent | ActionEvent;
 
 /** Everything `for await (const ev of mon)` and `mon.on('event', …)` deliver. */
 export type MonitorEvent = ObjectEvent | ResyncEvent;

@@ -9,6 +9,7 @@ import { ValidationError } from '../../errors';
 import { AF_BRIDGE, AF_INET, AF_INET6, AF_UNSPEC } from '../../wire/constants';
 import {
   RTNLGRP_NEXTHOP, RTM_NEWNEXTHOP, RTM_DELNEXTHOP, RTNLGRP_MDB, RTM_NEWMDB, RTM_DELMDB, RTNLGRP_TUNNEL, RTM_NEWTUNNEL, RTM_DELTUNNEL,
+  RTNLGRP_STATS, RTM_NEWSTATS,
 } from '../constants';
 import { RTM_DELACTION, RTM_DELCHAIN, RTM_DELQDISC, RTM_DELTCLASS, RTM_DELTFILTER, RTM_NEWACTION, RTM_NEWCHAIN, RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER } from '../tc/constants';
 import { RTNLGRP, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELNSID, RTM_DELROUTE, RTM_DELRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWNSID, RTM_NEWROUTE, RTM_NEWRULE } from '../constants';
@@ -16,7 +17,7 @@ import { RTNLGRP, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELNSID, RTM_DELRO
 /** One kind of object of one family, as the monitor sorts messages. */
 export type MonitorChannel =
   | 'link' | 'address4' | 'address6' | 'route4' | 'route6' | 'neigh4' | 'neigh6' | 'fdb'
-  | 'rule4' | 'rule6' | 'nsid' | 'vlan' | 'nexthop' | 'mdb' | 'vni'
+  | 'rule4' | 'rule6' | 'nsid' | 'vlan' | 'nexthop' | 'mdb' | 'vni' | 'stats'
   | 'qdisc' | 'tclass' | 'tfilter' | 'tchain' | 'taction';
 
 /**
@@ -26,15 +27,15 @@ export type MonitorChannel =
 export type MonitorGroup =
   | 'link' | 'address' | 'address4' | 'address6' | 'route' | 'route4' | 'route6'
   | 'neigh' | 'neigh4' | 'neigh6' | 'fdb' | 'rule' | 'rule4' | 'rule6' | 'nsid' | 'vlan' | 'nexthop'
-  | 'mdb' | 'vni' | 'tc';
+  | 'mdb' | 'vni' | 'tc' | 'stats';
 
 /** Where each channel's messages come from: the multicast group, and how to recognise them. */
 interface ChannelSpec {
   /** RTNLGRP_* joined with NETLINK_ADD_MEMBERSHIP (works for groups above 32 too). */
   group: number;
-  /** RTM_NEW* type; the matching RTM_DEL* is `del`. */
+  /** RTM_NEW* type; the matching RTM_DEL* is `del` (none: the kernel only sends news). */
   newType: number;
-  delType: number;
+  delType?: number;
   /** Family byte at the start of the message's fixed header (undefined: any). */
   family?: number;
 }
@@ -66,6 +67,9 @@ export const CHANNELS: Record<MonitorChannel, ChannelSpec> = {
   tfilter: { group: RTNLGRP.tc, newType: RTM_NEWTFILTER, delType: RTM_DELTFILTER },
   tchain: { group: RTNLGRP.tc, newType: RTM_NEWCHAIN, delType: RTM_DELCHAIN },
   taction: { group: RTNLGRP.tc, newType: RTM_NEWACTION, delType: RTM_DELACTION },
+  // The kernel announces a link's offload-stats state (`ip stats set … l3_stats on|off`, or a
+  // driver starting or stopping to use them), never deletions.
+  stats: { group: RTNLGRP_STATS, newType: RTM_NEWSTATS },
 };
 
 /** Group name → the channels it stands for. */
@@ -90,6 +94,7 @@ export const GROUPS: Record<MonitorGroup, MonitorChannel[]> = {
   mdb: ['mdb'],
   vni: ['vni'],
   tc: ['qdisc', 'tclass', 'tfilter', 'tchain', 'taction'],
+  stats: ['stats'],
 };
 
 /**
@@ -118,7 +123,7 @@ export function multicastGroups(channels: Iterable<MonitorChannel>): number[] {
 
 const byType = new Map<number, MonitorChannel[]>();
 for (const [name, spec] of Object.entries(CHANNELS) as [MonitorChannel, ChannelSpec][]) {
-  for (const t of [spec.newType, spec.delType]) byType.set(t, [...(byType.get(t) ?? []), name]);
+  for (const t of [spec.newType, spec.delType]) if (t !== undefined) byType.set(t, [...(byType.get(t) ?? []), name]);
 }
 
 /**

@@ -26,7 +26,7 @@ import { AsyncQueue } from '../../core/async-queue';
 import { KINDS, KIND_OF_CHANNEL, makeEvent, objectOf, type KindSpec, type ListSource } from './event-kinds';
 import type {
   ActionEvent, AddressEvent, ChainEvent, FdbEvent, FilterEvent, LinkEvent, MdbEvent, MonitorEvent, NeighEvent, NexthopEvent,
-  NsidEvent, ObjectEvent, QdiscEvent, ResyncEvent, RouteEvent, RuleEvent, TcClassEvent, VlanEvent, VniEvent,
+  NsidEvent, ObjectEvent, QdiscEvent, ResyncEvent, RouteEvent, RuleEvent, StatsEvent, TcClassEvent, VlanEvent, VniEvent,
 } from './events';
 import { CHANNELS, channelOf, channelsOf, multicastGroups, type MonitorChannel, type MonitorGroup } from './groups';
 import { MonitorView, type TouchedKeys } from './view';
@@ -151,6 +151,8 @@ export declare interface Monitor {
   on(event: 'mdb', listener: (ev: MdbEvent) => void): this;
   /** VXLAN VNI filter entries (group 'vni'). */
   on(event: 'vni', listener: (ev: VniEvent) => void): this;
+  /** Offload-stats state of links (group 'stats'). */
+  on(event: 'stats', listener: (ev: StatsEvent) => void): this;
   /** The kernel dropped notifications (ENOBUFS). */
   on(event: 'resync', listener: (ev: ResyncEvent) => void): this;
   /** The socket failed for a reason other than ENOBUFS; the monitor closes. */

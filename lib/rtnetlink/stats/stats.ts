@@ -1,5 +1,5 @@
 /**
- * rt.stats: link statistics through RTM_GETSTATS (`ip stats`): per-link 64-bit counters,
+ * rt.stats: link statistics through RTM_GETSTATS, RTM_SETSTATS (`ip stats`): per-link 64-bit counters,
  * extended per-kind counters (bridge multicast/STP/per-VLAN, bond 802.3ad, for the link itself
  * and for it as a port), offload counters and per-address-family counters, chosen per request
  * (the kernel fills only what the filter mask asks for: cheaper than a full link dump).
@@ -9,7 +9,7 @@ import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import { decodeAttrs, type RawAttribute } from '../../wire/attributes';
 import { AF_UNSPEC, NLMSG_HDRLEN, NLM_F_DUMP } from '../../wire/constants';
 import { MessageWriter } from '../../wire/message-writer';
-import { RTM_GETSTATS, RTM_NEWSTATS } from '../constants';
+import { RTM_GETSTATS, RTM_NEWSTATS, RTM_SETSTATS } from '../constants';
 import type { Engine } from '../../core/engine';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
@@ -106,4 +106,35 @@ export class StatsApi {
     }
     return entries;
   }
+
+  /**
+   * Asks for (or releases) hardware L3 counters on a link: the offload group then carries
+   * `hwStatsInfo.l3Stats: { request, used }` (used once a driver provides them) and `l3Stats`.
+   * Monitors of group 'stats' see the change.
+   * Equivalent to: ip stats set dev D l3_stats on|off
+   */
+  async set(dev: LinkRef, changes: StatsChanges, opts?: CallOptions): Promise<void> {
+    checkKeys(changes, ['l3Stats'], 'changes');
+    if (changes === undefined || changes.l3Stats === undefined) throw new ValidationError('changes.l3Stats', 'nothing to change: expected { l3Stats: true | false }');
+    if (typeof changes.l3Stats !== 'boolean') throw new ValidationError('changes.l3Stats', 'expected true or false');
+    const signal = signalOf(opts);
+    const index = await this.links.resolver.resolve(dev, 'dev');
+    const w = new MessageWriter(RTM_SETSTATS, 0, 32);
+    w.struct(IF_STATS_MSG_SIZE, (b, at) => {
+      b[at] = AF_UNSPEC;
+      // The kernel wants a zero filter mask on a set.
+      b.writeUInt32LE(index, at + 4);
+    });
+    w.u8(IFLA_STATS_SET_OFFLOAD_XSTATS_L3_STATS, changes.l3Stats ? 1 : 0, 'changes.l3Stats');
+    await this.engine.request(w.finish(), { operation: 'stats.set', ...signal });
+  }
+}
+
+/** IFLA_STATS_SET_OFFLOAD_XSTATS_L3_STATS (enum of IFLA_STATS_GETSET_*): u8 0 or 1. */
+const IFLA_STATS_SET_OFFLOAD_XSTATS_L3_STATS = 2;
+
+/** What `rt.stats.set()` changes. */
+export interface StatsChanges {
+  /** Hardware L3 counters requested (`l3_stats on`) or released (`off`). */
+  l3Stats?: boolean;
 }
