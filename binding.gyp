@@ -10,7 +10,8 @@
         "native/tap-device.cc",
         "native/frame-pump.cc",
         "native/netns-ops.cc",
-        "native/ethtool-ioctl.cc"
+        "native/ethtool-ioctl.cc",
+        "native/bpf-obj.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

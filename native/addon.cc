@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTap(env, exports);
   InitNetns(env, exports);
   InitEthtool(env, exports);
+  InitBpf(env, exports);
   return exports;
 }
 

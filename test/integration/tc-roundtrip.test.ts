@@ -5,6 +5,10 @@
  * The kernel's refusals arrive as NetlinkErrors with its extack text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as nl from '../../lib/index';
 import { NetnsPool, ip, isRoot } from '../helpers/netns';
 import { htbClasses, tc, tcJson, u32Keys } from './tc-helpers';
@@ -219,6 +223,42 @@ describe.skipIf(!isRoot)('rt.tc on the host kernel', () => {
     const [theirs] = (await rt.tc.filter.list({ dev: 'vb', parent: 'egress' })).filter((f) => f.handle);
     expect(theirs).toMatchObject({ kind: 'bpf', protocol: 'ip', priority: 2, classid: '1:2', bpf: { ops: [[40, 0, 0, 12], [6, 0, 0, 0]] } });
     await rt.tc.qdisc.del('vb', { kind: 'clsact' });
+  });
+
+  it('attaches a pinned eBPF program by path (object-pinned) both ways, and closes the fd it opened', async () => {
+    // A bpf filesystem of the test's own, with a trivial program pinned on it (no compiler needed).
+    const fsDir = mkdtempSync(path.join(tmpdir(), 'nljs-bpffs-'));
+    execFileSync('mount', ['-t', 'bpf', 'bpf', fsDir]);
+    try {
+      const prog = path.join(fsDir, 'prog');
+      execFileSync('python3', [path.join(__dirname, '../fixtures/bpf/pin-prog.py'), prog]);
+      await rt.tc.qdisc.add('vb', { kind: 'clsact' });
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const before = fds();
+      await rt.tc.filter.add('vb', { parent: 'ingress', protocol: 'all', priority: 1, kind: 'bpf', bpf: { pinned: prog, directAction: true } });
+      expect(fds()).toBe(before);
+      tc(ns, 'filter', 'add', 'dev', 'vb', 'egress', 'protocol', 'all', 'prio', '2', 'bpf', 'object-pinned', prog, 'da');
+      const shown = (dir: string) => tcJson(ns, 'filter', 'show', 'dev', 'vb', dir).find((f: any) => f.options)!.options;
+      const [ours, theirs] = [shown('ingress'), shown('egress')];
+      // Same program, same name and mode as tc gives it.
+      expect(ours).toMatchObject({ bpf_name: 'prog:[*fsobj]', 'direct-action': true, prog: { id: theirs.prog.id, tag: theirs.prog.tag } });
+      expect(theirs).toMatchObject({ bpf_name: 'prog:[*fsobj]', 'direct-action': true });
+      const decoded = async (parent: string) => (await rt.tc.filter.list({ dev: 'vb', parent })).find((f) => f.handle)!;
+      const want = { kind: 'bpf', bpf: { name: 'prog:[*fsobj]', directAction: true, id: theirs.prog.id, tag: theirs.prog.tag } };
+      expect(await decoded('ingress')).toMatchObject({ ...want, priority: 1 });
+      expect(await decoded('egress')).toMatchObject({ ...want, priority: 2 });
+      // A path with nothing pinned: refused naming the field, nothing added.
+      await expect(rt.tc.filter.add('vb', { parent: 'ingress', protocol: 'all', priority: 3, kind: 'bpf', bpf: { pinned: path.join(fsDir, 'none') } }))
+        .rejects.toMatchObject({ name: 'ValidationError', field: 'bpf.pinned' });
+      await expect(rt.tc.filter.add('vb', { parent: 'ingress', protocol: 'all', priority: 3, kind: 'bpf', bpf: { pinned: prog, ops: [[6, 0, 0, 0]] } }))
+        .rejects.toMatchObject({ name: 'ValidationError', field: 'bpf.pinned' });
+      expect(tcJson(ns, 'filter', 'show', 'dev', 'vb', 'ingress').filter((f: any) => f.options)).toHaveLength(1);
+      expect(fds()).toBe(before);
+      await rt.tc.qdisc.del('vb', { kind: 'clsact' });
+    } finally {
+      execFileSync('umount', [fsDir]);
+      rmSync(fsDir, { recursive: true, force: true });
+    }
   });
 
   it('adds mq and noqueue, and decodes the pfifo_fast children the kernel made', async () => {

@@ -20,6 +20,7 @@ import {
 } from './requests';
 import { TCMSG_SIZE, writeTcMsg } from './tcmsg';
 import { applyBandwidth, type BandwidthSpec } from './bandwidth';
+import { withPinnedProgram } from './bpf-pinned';
 
 /** Filter of `rt.tc.qdisc.list()` / `rt.tc.class.list()`. */
 export interface TcListOptions {
@@ -204,7 +205,7 @@ export class FilterApi extends TcPart {
    * Equivalent to: tc filter add dev D parent P protocol PROTO prio N [handle H] [chain C] KIND … [classid C] [action …]
    */
   add(dev: LinkRef, spec: FilterSpec, opts?: CallOptions): Promise<void> {
-    return this.apply(prepareFilter, 'add', dev, spec, opts);
+    return withPinnedProgram(spec, (s) => this.apply(prepareFilter, 'add', dev, s, opts));
   }
 
   /**
@@ -212,7 +213,7 @@ export class FilterApi extends TcPart {
    * Equivalent to: tc filter replace dev D parent P protocol PROTO prio N handle H KIND …
    */
   replace(dev: LinkRef, spec: FilterSpec, opts?: CallOptions): Promise<void> {
-    return this.apply(prepareFilter, 'replace', dev, spec, opts);
+    return withPinnedProgram(spec, (s) => this.apply(prepareFilter, 'replace', dev, s, opts));
   }
 
   /**
@@ -220,7 +221,7 @@ export class FilterApi extends TcPart {
    * Equivalent to: tc filter change dev D parent P protocol PROTO prio N handle H KIND …
    */
   change(dev: LinkRef, spec: FilterSpec, opts?: CallOptions): Promise<void> {
-    return this.apply(prepareFilter, 'change', dev, spec, opts);
+    return withPinnedProgram(spec, (s) => this.apply(prepareFilter, 'change', dev, s, opts));
   }
 
   /**

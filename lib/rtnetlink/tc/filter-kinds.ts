@@ -142,10 +142,13 @@ const basic: FilterCodec = {
 };
 
 /**
- * bpf options: a loaded eBPF program by fd (`bpf fd N`), or a classic BPF program
- * (`bpf bytecode '…'`: `ops` as [code, jt, jf, k] instructions); its name, and direct-action mode (`da`).
+ * bpf options: an eBPF program pinned on a bpf filesystem (`bpf object-pinned PATH`), or loaded
+ * and held by fd (`bpf fd N`), or a classic BPF program (`bpf bytecode '…'`: `ops` as
+ * [code, jt, jf, k] instructions); its name, and direct-action mode (`da`).
  */
 export interface BpfOptions {
+  /** Path of a pinned program (opened for the request, closed after it; the filter keeps the program). */
+  pinned?: string;
   fd?: number;
   ops?: [number, number, number, number][];
   /** The name tc shows (`name`); default 'netlinkjs'. */
@@ -159,7 +162,7 @@ const BPF: CommonAttrs = { classid: 3, act: 1, police: 2 };
 const bpf: FilterCodec = {
   encode(w, o: BpfOptions, field, common, ctx) {
     checkKeys(o, ['fd', 'ops', 'name', 'directAction', 'skipSw', 'skipHw', 'id', 'tag', 'inHw'], field);
-    if (!o || (o.fd === undefined) === (o.ops === undefined)) throw new ValidationError(`${field}.fd`, 'a bpf filter needs the fd of a loaded program, or classic BPF ops (one of them)');
+    if (!o || (o.fd === undefined) === (o.ops === undefined)) throw new ValidationError(`${field}.fd`, 'a bpf filter runs one program: a pinned path, the fd of a loaded one, or classic BPF ops');
     if (o.ops !== undefined) {
       if (!Array.isArray(o.ops) || o.ops.length === 0 || o.ops.length > 4096) throw new ValidationError(`${field}.ops`, 'expected 1–4096 [code, jt, jf, k] instructions');
       const b = Buffer.alloc(o.ops.length * 8);
