@@ -21,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { conntrack, netns, nft, open, type Conntrack, type ConntrackEntry, type Rtnl } from 'netlinkjs';
+import { runDemo } from './run-demo';
 
 interface Vm {
   name: string;
@@ -359,22 +360,4 @@ async function main(): Promise<number> {
   return failures ? 1 : 0;
 }
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    await cleanup();
-    console.log('\nremoved everything the demo made.');
-  }
-  process.exit(code);
-}
-
-process.on('SIGINT', () => void stop(130));
-process.on('SIGTERM', () => void stop(143));
-main().then(
-  (code) => stop(code),
-  async (err) => {
-    console.error(`demo failed: ${err?.stack ?? err}`);
-    await stop(1);
-  },
-);
+runDemo(main, cleanup);

@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { L2Switch, NetlinkError, netns, open, tap, type Rtnl, type Tap } from 'netlinkjs';
+import { runDemo } from './run-demo';
 
 interface Vm {
   name: string;
@@ -179,27 +180,4 @@ function runInVm(reason: string): number {
   return spawnSync(run, ['--', process.execPath, __filename], { stdio: 'inherit' }).status ?? 1;
 }
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    await cleanup();
-    console.log('\nremoved everything the demo made.');
-  }
-  process.exit(code);
-}
-
-process.on('SIGINT', () => void stop(130));
-process.on('SIGTERM', () => void stop(143));
-main().then(
-  (code) => stop(code),
-  async (err) => {
-    if (err instanceof NoVlanFiltering) {
-      await cleanup();
-      stopping = true;
-      process.exit(runInVm(err.message));
-    }
-    console.error(`demo failed: ${err?.stack ?? err}`);
-    await stop(1);
-  },
-);
+runDemo(main, cleanup, (err) => (err instanceof NoVlanFiltering ? runInVm(err.message) : undefined));
