@@ -150,7 +150,10 @@ function prefixLength(text: string, slash: number, max: number, field: string): 
 
 /** Formats 4 bytes at `off` as dotted quad. */
 export function formatIPv4(buf: Uint8Array, off = 0): string {
-  const v = buf[off]! * 0x100_0000 + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
+  const hi = (buf[off]! << 16) | (buf[off + 1]! << 8) | buf[off + 2]!;
+  // As a signed 32-bit value: it stays a small integer whatever the address (an unsigned one
+  // from 128.0.0.0 up would be a heap number, allocated anew each time one is remembered).
+  const v = (hi << 8) | buf[off + 3]!;
   // A dump repeats addresses (100 000 routes via one gateway, alternating with distinct dsts):
   // the last two are remembered, so a repeat costs no formatting and no new string.
   if (v === v4a) {
@@ -161,7 +164,18 @@ export function formatIPv4(buf: Uint8Array, off = 0): string {
     v4aUsedLast = false;
     return v4bText;
   }
-  const text = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  // The rest of a dump's addresses mostly share their first three bytes with others (a /24
+  // of hosts, routes or neighbours): 'a.b.c.' comes from a small cache, so an address costs
+  // one string, not the four intermediate ones a template or concatenation chain leaves for
+  // the collector.
+  const slot = (hi ^ (hi >>> 12)) & (V4_PREFIX_SLOTS - 1);
+  let prefix = v4PrefixText[slot]!;
+  if (v4PrefixKey[slot] !== hi) {
+    prefix = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.`;
+    v4PrefixKey[slot] = hi;
+    v4PrefixText[slot] = prefix;
+  }
+  const text = prefix + DECIMAL[buf[off + 3]!]!;
   if (v4aUsedLast) {
     v4b = v;
     v4bText = text;
@@ -173,11 +187,17 @@ export function formatIPv4(buf: Uint8Array, off = 0): string {
   }
   return text;
 }
-let v4a = -1;
-let v4aText = '';
-let v4b = -1;
-let v4bText = '';
+// Both start as a true pair (0 is 0.0.0.0): no sentinel that some address could equal.
+let v4a = 0;
+let v4aText = '0.0.0.0';
+let v4b = 0;
+let v4bText = '0.0.0.0';
 let v4aUsedLast = false;
+/** '0' … '255'. */
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+const V4_PREFIX_SLOTS = 1024;
+const v4PrefixKey = new Int32Array(V4_PREFIX_SLOTS).fill(-1);
+const v4PrefixText: string[] = new Array<string>(V4_PREFIX_SLOTS).fill('');
 
 /** Formats 16 bytes at `off` per RFC 5952 (longest zero run compressed, v4-mapped dotted). */
 export function formatIPv6(buf: Uint8Array, off = 0): string {

@@ -13,6 +13,8 @@ export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const NLMSG_OVERRUN = 4;
+/** The first type that is not a control message (a family's own message types start here). */
+export const NLMSG_MIN_TYPE = 16;
 
 /** nlmsghdr.nlmsg_flags. */
 export const NLM_F_REQUEST = 0x01;

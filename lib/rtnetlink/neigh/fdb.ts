@@ -5,7 +5,7 @@
  * overlay needs no multicast underlay.
  */
 import { ValidationError } from '../../errors';
-import { decodeAttrs, type RawAttribute } from '../../wire/attributes';
+import { schemaDecoder, type RawAttribute } from '../../wire/attributes';
 import { parseIp, parseMac } from '../../wire/address';
 import { AF_BRIDGE, NLMSG_HDRLEN, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../wire/constants';
 import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../constants';
@@ -20,7 +20,7 @@ import {
   NDA, neighSchema, NTF, NTF_EXT_LEARNED, NTF_MASTER, NTF_ROUTER, NTF_SELF, NTF_STICKY,
   NTF_USE, NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE, type NeighCacheInfo,
 } from './neigh-schema';
-import { bitNames } from '../request/names';
+import { bitNamesCopier, namingDecoder } from '../request/dump-names';
 
 /** How an entry is kept, as `bridge fdb` names it. */
 export type FdbState = 'permanent' | 'static' | 'dynamic';
@@ -111,20 +111,66 @@ function fdbStateName(state: number): string {
   return 'dynamic';
 }
 
+/**
+ * An entry's fixed part, built by `new` so V8 sizes the object for the fields added next
+ * (master, vlan, cacheInfo, dev, masterName …) and keeps them inside it; the prototype is
+ * Object.prototype, so it is the plain object a literal would be.
+ */
+function FdbObject(this: FdbEntry, index: number, lladdr: string, state: string, flags: string[]): void {
+  this.index = index;
+  this.lladdr = lladdr;
+  this.state = state;
+  this.flags = flags;
+}
+FdbObject.prototype = Object.prototype;
+const newFdbEntry = FdbObject as unknown as new (...a: Parameters<typeof FdbObject>) => FdbEntry;
+
+const flagNames = bitNamesCopier(NTF);
+// Compiled on the first entry decoded, not at load.
+let decodeFdbAttrs: ReturnType<typeof schemaDecoder> | undefined;
+
 /** Decodes one AF_BRIDGE neighbour message. */
 export function decodeFdb(buf: Buffer, off: number, len: number): FdbEntry {
-  const hdr = readNdMsg(buf, off + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
-  const raw: any = decodeAttrs(neighSchema, buf, off + NLMSG_HDRLEN + NDMSG_SIZE, off + len);
-  const out: FdbEntry = {
-    index: hdr.index,
-    lladdr: raw.lladdr ?? '',
-    state: fdbStateName(hdr.state),
-    flags: bitNames(NTF, hdr.flags),
-  };
-  for (const k of ['master', 'vlan', 'dst', 'vni', 'srcVni', 'port', 'via', 'nhid', 'linkNetnsId', 'cacheInfo', 'unknown'] as const) {
-    if (raw[k] !== undefined) (out as any)[k] = raw[k];
-  }
-  return out;
+  return decodeFdbNamed(buf, off, len, undefined);
+}
+
+/**
+ * decodeFdb that also names the port (`dev`), the bridge (`masterName`) and the `via` link
+ * (`viaName`) from `names` (ifindex → name), as the last fields: the list call's decoder, so
+ * a big table is not walked a second time.
+ */
+export function decodeFdbNamed(buf: Buffer, off: number, len: number, names: ReadonlyMap<number, string> | undefined): FdbEntry {
+  const at = off + NLMSG_HDRLEN;
+  if (len - NLMSG_HDRLEN < NDMSG_SIZE) readNdMsg(buf, at, len - NLMSG_HDRLEN); // throws the ParseError
+  const raw: any = (decodeFdbAttrs ??= schemaDecoder(neighSchema))(buf, at + NDMSG_SIZE, off + len, {});
+  const out: any = new newFdbEntry(
+    buf[at + 4]! | (buf[at + 5]! << 8) | (buf[at + 6]! << 16) | (buf[at + 7]! << 24),
+    raw.lladdr ?? '',
+    fdbStateName(buf[at + 8]! | (buf[at + 9]! << 8)),
+    flagNames(buf[at + 10]!),
+  );
+  // The optional fields in this fixed order, whatever order the attributes came in.
+  if (raw.master !== undefined) out.master = raw.master;
+  if (raw.vlan !== undefined) out.vlan = raw.vlan;
+  if (raw.dst !== undefined) out.dst = raw.dst;
+  if (raw.vni !== undefined) out.vni = raw.vni;
+  if (raw.srcVni !== undefined) out.srcVni = raw.srcVni;
+  if (raw.port !== undefined) out.port = raw.port;
+  if (raw.via !== undefined) out.via = raw.via;
+  if (raw.nhid !== undefined) out.nhid = raw.nhid;
+  if (raw.linkNetnsId !== undefined) out.linkNetnsId = raw.linkNetnsId;
+  if (raw.cacheInfo !== undefined) out.cacheInfo = raw.cacheInfo;
+  if (raw.unknown !== undefined) out.unknown = raw.unknown;
+  if (names !== undefined) nameFdbLinks(out, names);
+  return out as FdbEntry;
+}
+
+/** Names an entry's links (`dev`, `masterName`, `viaName`) from ifindex → name. */
+function nameFdbLinks(e: FdbEntry, names: ReadonlyMap<number, string>): void {
+  const n = names.get(e.index);
+  if (n !== undefined) e.dev = n;
+  if (e.master !== undefined && names.has(e.master)) e.masterName = names.get(e.master)!;
+  if (e.via !== undefined && names.has(e.via)) e.viaName = names.get(e.via)!;
 }
 
 const decode = (buf: Buffer, off: number, len: number, type: number) => (type === RTM_NEWNEIGH ? decodeFdb(buf, off, len) : undefined);
@@ -246,6 +292,7 @@ export class FdbApi {
     const names = opts.names !== false ? this.links.names(signal) : undefined;
     // Keep the link dump from rejecting unobserved while the lookups and the FDB dump run.
     names?.catch(() => {});
+    const naming = names && namingDecoder(names, RTM_NEWNEIGH, decodeFdbNamed);
     const [dev, master] = await Promise.all([
       opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
       opts.br !== undefined ? this.links.resolver.resolve(opts.br, 'br') : undefined,
@@ -254,16 +301,9 @@ export class FdbApi {
     w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family: AF_BRIDGE }));
     if (dev !== undefined) w.u32(NDA.IFINDEX, dev, 'dev');
     if (master !== undefined) w.u32(NDA.MASTER, master, 'br');
-    const entries = await this.engine.request(w.finish(), { operation: 'fdb.list', dump: true, decode, ...signal });
-    if (names) {
-      const byIndex = await names;
-      for (const e of entries) {
-        const n = byIndex.get(e.index);
-        if (n !== undefined) e.dev = n;
-        if (e.master !== undefined && byIndex.has(e.master)) e.masterName = byIndex.get(e.master)!;
-        if (e.via !== undefined && byIndex.has(e.via)) e.viaName = byIndex.get(e.via)!;
-      }
-    }
+    const entries = await this.engine.request(w.finish(), { operation: 'fdb.list', dump: true, decode: naming ? naming.decode : decode, ...signal });
+    const byIndex = await names;
+    if (byIndex && naming?.someUnnamed()) for (const e of entries) nameFdbLinks(e, byIndex);
     return entries;
   }
 }

@@ -14,7 +14,9 @@ import { checkKeys, signalOf, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
 import { routeProtocols } from '../request/names';
-import { decodeNeighbour, type Neighbour } from './neigh-decode';
+import { decodeNeighbour, decodeNeighbourNamed, type Neighbour } from './neigh-decode';
+import { joinLists } from '../request/join-lists';
+import { namingDecoder } from '../request/dump-names';
 import {
   NDA, NTF_EXT_LEARNED, NTF_EXT_MANAGED, NTF_PROXY, NTF_ROUTER, NTF_USE, NUD, NUD_PERMANENT,
 } from './neigh-schema';
@@ -174,6 +176,7 @@ export class NeighApi {
     const names = opts.names !== false ? this.links.names(signal) : undefined;
     // Keep the link dump from rejecting unobserved while the lookups and neighbour dumps run.
     names?.catch(() => {});
+    const naming = names && namingDecoder(names, RTM_NEWNEIGH, decodeNeighbourNamed);
     const [ifindex, master] = await Promise.all([
       opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
       opts.master !== undefined ? this.links.resolver.resolve(opts.master, 'master') : undefined,
@@ -183,11 +186,12 @@ export class NeighApi {
       w.struct(NDMSG_SIZE, (b, at) => writeNdMsg(b, at, { family, flags: opts.proxy ? NTF_PROXY : 0 }));
       if (ifindex !== undefined) w.u32(NDA.IFINDEX, ifindex, 'dev');
       if (master !== undefined) w.u32(NDA.MASTER, master, 'master');
-      return this.engine.request(w.finish(), { operation: 'neigh.list', dump: true, decode, ...signal });
+      return this.engine.request(w.finish(), { operation: 'neigh.list', dump: true, decode: naming ? naming.decode : decode, ...signal });
     }));
-    const out = dumps.flat();
-    if (names) {
-      const byIndex = await names;
+    // The dumps' own arrays, joined without a copy when one family has (nearly) every entry.
+    const out = joinLists(dumps);
+    const byIndex = await names;
+    if (byIndex && naming?.someUnnamed()) {
       for (const n of out) {
         const name = byIndex.get(n.index);
         if (name !== undefined) n.dev = name;

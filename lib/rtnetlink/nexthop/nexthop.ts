@@ -6,7 +6,7 @@
  */
 import { ParseError, ValidationError } from '../../errors';
 import { callSignal, checkKeys, signalOf, type CallOptions } from '../../core/options';
-import { decodeAttrs, encodeValue, type RawAttribute } from '../../wire/attributes';
+import { encodeValue, schemaDecoder, type RawAttribute } from '../../wire/attributes';
 import { familyName, familyNumber, parseIp, type FamilyName } from '../../wire/address';
 import { AF_INET, AF_INET6, AF_UNSPEC, NLMSG_HDRLEN, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE } from '../../wire/constants';
 import { MessageWriter, type AttrTable } from '../../wire/message-writer';
@@ -15,7 +15,8 @@ import type { Engine } from '../../core/engine';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
 import { applyChange, linkIndex, submit, uint, type LinkField, type PreparedRequest } from '../request/prepare';
-import { bitNames, routeProtocols, scopes, RT_SCOPE } from '../request/names';
+import { routeProtocols, scopes, RT_SCOPE } from '../request/names';
+import { bitNamesCopier, lastName, namingDecoder } from '../request/dump-names';
 import { RTNH_F, RTNH_F_ONLINK } from '../route/route-schema';
 import {
   NHA, NHMSG_SIZE, nexthopSchema,
@@ -93,22 +94,56 @@ export interface NexthopListOptions {
   names?: boolean;
 }
 
+/**
+ * A nexthop's fixed part, built by `new` so V8 sizes the object for the attributes added next
+ * (oif, gateway, dev …) and keeps them inside it; the prototype is Object.prototype, so it is
+ * the plain object a literal would be.
+ */
+function NexthopObject(this: Nexthop, family: string, scope: string, protocol: string, flags: string[]): void {
+  this.id = 0;
+  this.family = family;
+  this.scope = scope;
+  this.protocol = protocol;
+  this.flags = flags;
+}
+NexthopObject.prototype = Object.prototype;
+const newNexthop = NexthopObject as unknown as new (...a: Parameters<typeof NexthopObject>) => Nexthop;
+
+// Compiled on the first nexthop decoded, not at load (a process that never lists nexthops skips it).
+let decodeNexthopAttrs: ReturnType<typeof schemaDecoder<Nexthop>> | undefined;
+const familyOf = lastName({ name: familyName });
+const scopeOf = lastName(scopes);
+const protocolOf = lastName(routeProtocols);
+const flagNames = bitNamesCopier(RTNH_F);
+
 /** Decodes one RTM_NEWNEXTHOP / RTM_DELNEXTHOP message. */
 export function decodeNexthop(buf: Buffer, off: number, len: number): Nexthop {
+  return decodeNexthopNamed(buf, off, len, undefined);
+}
+
+/**
+ * decodeNexthop that also names the outgoing link (`dev`, the last field) from `names`
+ * (ifindex → name): the list call's decoder, so a dump is not walked a second time.
+ */
+export function decodeNexthopNamed(buf: Buffer, off: number, len: number, names: ReadonlyMap<number, string> | undefined): Nexthop {
   const at = off + NLMSG_HDRLEN;
   if (len - NLMSG_HDRLEN < NHMSG_SIZE) throw new ParseError(`nhmsg: ${len - NLMSG_HDRLEN} bytes, need at least ${NHMSG_SIZE}`);
-  const nh: any = {
-    id: 0,
-    family: familyName(buf[at]!),
-    scope: scopes.name(buf[at + 1]!),
-    protocol: routeProtocols.name(buf[at + 2]!),
-    flags: bitNames(RTNH_F, buf.readUInt32LE(at + 4)),
-  };
-  decodeAttrs(nexthopSchema, buf, at + NHMSG_SIZE, off + len, nh);
+  const rtnhFlags = (buf[at + 4]! | (buf[at + 5]! << 8) | (buf[at + 6]! << 16)) + buf[at + 7]! * 0x100_0000;
+  const nh: any = new newNexthop(
+    familyOf(buf[at]!),
+    scopeOf(buf[at + 1]!),
+    protocolOf(buf[at + 2]!),
+    flagNames(rtnhFlags),
+  );
+  (decodeNexthopAttrs ??= schemaDecoder<Nexthop>(nexthopSchema))(buf, at + NHMSG_SIZE, off + len, nh);
   if (nh.groupType !== undefined) {
     nh.type = nh.groupType;
     delete nh.groupType;
   } else if (nh.group) nh.type = 'mpath';
+  if (names !== undefined && nh.oif !== undefined) {
+    const dev = names.get(nh.oif);
+    if (dev !== undefined) nh.dev = dev;
+  }
   return nh as Nexthop;
 }
 
@@ -280,6 +315,7 @@ export class NexthopApi {
     const family = familyNumber(opts.family, 'family') ?? AF_UNSPEC;
     const names = opts.names !== false ? this.links.names(signal) : undefined;
     names?.catch(() => {});
+    const naming = names && namingDecoder(names, RTM_NEWNEXTHOP, decodeNexthopNamed);
     const [dev, master] = await Promise.all([
       opts.dev !== undefined ? this.links.resolver.resolve(opts.dev, 'dev') : undefined,
       opts.master !== undefined ? this.links.resolver.resolve(opts.master, 'master') : undefined,
@@ -292,9 +328,9 @@ export class NexthopApi {
     if (master !== undefined) w.u32(NHA.MASTER, master, 'master');
     if (opts.groups) put(w, 'groups', true);
     if (opts.fdb) put(w, 'fdb', true);
-    const items = await this.engine.request(w.finish(), { operation: 'nexthop.list', dump: true, decode, ...signal });
-    if (names) {
-      const byIndex = await names;
+    const items = await this.engine.request(w.finish(), { operation: 'nexthop.list', dump: true, decode: naming ? naming.decode : decode, ...signal });
+    const byIndex = await names;
+    if (byIndex && naming?.someUnnamed()) {
       for (const nh of items) {
         if (nh.oif === undefined) continue;
         const n = byIndex.get(nh.oif);

@@ -4,7 +4,8 @@ import { familyName, formatPrefix } from '../../wire/address';
 import { NLMSG_HDRLEN } from '../../wire/constants';
 import { RTMSG_SIZE, readRtMsg } from '../structs';
 import { routeSchema, RTM_F, RTNH_F, type NextHop, type RouteMetrics } from './route-schema';
-import { bitNames, routeProtocols, routeTables, routeTypes, scopes } from '../request/names';
+import { routeProtocols, routeTables, routeTypes, scopes } from '../request/names';
+import { bitNamesCopier, lastName } from '../request/dump-names';
 
 /**
  * A route as the kernel describes it. Field names follow `ip route add` words, so a listed
@@ -82,51 +83,60 @@ function tableName(id: number): string {
   return lastTableName;
 }
 
-/**
- * A number → name lookup that remembers its last answer: within a dump, protocol, scope and
- * type are the same from one route to the next, and even a Map lookup per field per route
- * showed in profiles.
- */
-function lastName(table: { name(n: number): string }): (n: number) => string {
-  let last = -1;
-  let name = '';
-  return (n) => {
-    if (n !== last) {
-      last = n;
-      name = table.name(n);
-    }
-    return name;
-  };
-}
 const protocolName = lastName(routeProtocols);
-const decodeRouteAttrs = schemaDecoder(routeSchema);
+// Compiled on the first route decoded, not at load (a process that never lists routes skips it).
+let decodeRouteAttrs: ReturnType<typeof schemaDecoder> | undefined;
 const scopeName = lastName(scopes);
 const typeName = lastName(routeTypes);
+const familyOf = lastName({ name: familyName });
+const flagNames = bitNamesCopier(ROUTE_FLAGS);
+
+/**
+ * A route's fixed part, built by `new`: V8 sizes objects made by a constructor for the fields
+ * they end up with (slack tracking), so the attributes the decoder adds next (gateway, oif,
+ * dev …) land inside the object rather than in a second, separately allocated property array.
+ * The prototype is Object.prototype: the result is a plain object, as a literal would make.
+ */
+function RouteObject(this: Route, family: string, dstLen: number, table: number, protocol: string, scope: string, type: string, tos: number, flags: string[]): void {
+  this.family = family;
+  this.dst = '';
+  this.dstLen = dstLen;
+  this.table = table;
+  this.tableName = '';
+  this.protocol = protocol;
+  this.scope = scope;
+  this.type = type;
+  this.tos = tos;
+  this.flags = flags;
+}
+RouteObject.prototype = Object.prototype;
+const newRoute = RouteObject as unknown as new (...a: Parameters<typeof RouteObject>) => Route;
 
 /** Decodes one route message. */
 export function decodeRoute(buf: Buffer, off: number, len: number): Route {
+  return decodeRouteNamed(buf, off, len, undefined);
+}
+
+/**
+ * decodeRoute that also names the outgoing links (`dev`, each multipath hop's `dev`) from
+ * `names` (ifindex → name), as the last fields, as a pass after the dump would: the list
+ * call's decoder, so 100 000 routes are not walked (and reshaped) a second time.
+ */
+export function decodeRouteNamed(buf: Buffer, off: number, len: number, names: ReadonlyMap<number, string> | undefined): Route {
   const at = off + NLMSG_HDRLEN;
   // The fields are read in place (a dump decodes 100 000 of these), after the length check.
   if (len - NLMSG_HDRLEN < RTMSG_SIZE) readRtMsg(buf, at, len - NLMSG_HDRLEN);
   const family = buf[at]!;
   const dstLen = buf[at + 1]!;
   const srcLen = buf[at + 2]!;
-  const rtmFlags = buf.readUInt32LE(at + 8);
+  const rtmFlags = (buf[at + 8]! | (buf[at + 9]! << 8) | (buf[at + 10]! << 16)) + buf[at + 11]! * 0x100_0000;
   // Attributes land directly on the route (schema names are Route's names; RTA_TABLE
   // overrides the 8-bit rtm_table), then dst/from become prefixes using the header's lengths.
-  const route: any = {
-    family: familyName(family),
-    dst: '',
-    dstLen,
-    table: buf[at + 4]!,
-    tableName: '',
-    protocol: protocolName(buf[at + 5]!),
-    scope: scopeName(buf[at + 6]!),
-    type: typeName(buf[at + 7]!),
-    tos: buf[at + 3]!,
-    flags: rtmFlags === 0 ? [] : bitNames(ROUTE_FLAGS, rtmFlags),
-  };
-  decodeRouteAttrs(buf, at + RTMSG_SIZE, off + len, route);
+  const route: any = new newRoute(
+    familyOf(family), dstLen, buf[at + 4]!, protocolName(buf[at + 5]!), scopeName(buf[at + 6]!), typeName(buf[at + 7]!),
+    buf[at + 3]!, flagNames(rtmFlags),
+  );
+  (decodeRouteAttrs ??= schemaDecoder(routeSchema))(buf, at + RTMSG_SIZE, off + len, route);
   route.dst = formatPrefix(route.dst || undefined, dstLen, family) ?? 'default';
   if (srcLen || route.from !== undefined) {
     route.from = formatPrefix(route.from, srcLen, family);
@@ -135,5 +145,20 @@ export function decodeRoute(buf: Buffer, off: number, len: number): Route {
   route.tableName = tableName(route.table);
   // Dumps carry an IPv6 route's lifetime in RTA_CACHEINFO (clock_t, USER_HZ = 100), not RTA_EXPIRES.
   if (route.expires === undefined && route.cacheInfo?.expires > 0) route.expires = Math.trunc(route.cacheInfo.expires / USER_HZ);
+  if (names !== undefined) nameDevs(route, names);
   return route as Route;
+}
+
+/** Names a route's outgoing links (`dev`, and each multipath hop's) from ifindex → name. */
+export function nameDevs(r: Route, names: ReadonlyMap<number, string>): void {
+  if (r.oif !== undefined) {
+    const n = names.get(r.oif);
+    if (n !== undefined) r.dev = n;
+  }
+  if (r.multipath) {
+    for (const hop of r.multipath) {
+      const n = names.get(hop.oif);
+      if (n !== undefined) hop.dev = n;
+    }
+  }
 }

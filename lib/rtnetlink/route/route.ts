@@ -8,14 +8,16 @@ import { RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE } from '../constants';
 import { MessageWriter, type AttrTable } from '../../wire/message-writer';
 import { RTMSG_SIZE, writeRtMsg } from '../structs';
 import { applyChange, linkAttr, linkIndex, specObject, submit, uint, type LinkField, type PreparedRequest } from '../request/prepare';
-import type { Engine } from '../../core/engine';
+import type { Decoder, Engine } from '../../core/engine';
 import { callSignal, checkKeys, type CallOptions } from '../../core/options';
 import type { LinkApi } from '../link/link';
 import type { LinkRef } from '../request/link-ref';
 import { RT_SCOPE, RT_TABLE, RT_TABLE_MAIN, RTN, RTPROT_BOOT, routeProtocols, routeTypes, scopes, tableId, type TableRef } from '../request/names';
 
 export { tableId, type TableRef };
-import { decodeRoute, type Route } from './route-decode';
+import { decodeRoute, decodeRouteNamed, nameDevs, type Route } from './route-decode';
+import { joinLists } from '../request/join-lists';
+import { namingDecoder } from '../request/dump-names';
 import {
   lockMask, RTA, RTAX, ROUTE_PREF, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE, RTNH_F_ONLINK,
   type RouteMetrics,
@@ -388,24 +390,26 @@ export class RouteApi {
     const names = filter.names !== false ? this.links.names(signal ? { signal } : {}) : undefined;
     // Keep the link dump from rejecting unobserved while the dev lookup and route dumps run.
     names?.catch(() => {});
+    const naming = names && namingDecoder(names, RTM_NEWROUTE, decodeRouteNamed);
     const oif = filter.dev !== undefined ? await this.links.resolver.resolve(filter.dev, 'dev') : undefined;
-    const settled = await Promise.allSettled(families.map((f) => this.dump(f, table, oif, protocol, type, signal)));
+    const settled = await Promise.allSettled(families.map((f) => this.dump(f, table, oif, protocol, type, naming ? naming.decode : decode, signal)));
     // A table that exists for one family only is not an error when both were asked for.
     const missing = (r: PromiseSettledResult<Route[]>) => r.status === 'rejected' && r.reason instanceof NetlinkError && r.reason.code === 'ENOENT';
     const failed = settled.find((r) => r.status === 'rejected' && !(families.length > 1 && missing(r) && !settled.every(missing)));
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const linkNames = await names;
-    const routes = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    if (linkNames) for (const r of routes) nameDevs(r, linkNames);
+    const byIndex = await names;
+    // The dumps' own arrays, joined without a copy when one family has (nearly) every route.
+    const routes = joinLists(settled.map((r) => (r.status === 'fulfilled' ? r.value : [])));
+    if (byIndex && naming?.someUnnamed()) for (const r of routes) nameDevs(r, byIndex);
     return routes;
   }
 
-  private dump(family: number, table: number, oif: number | undefined, protocol: number, type: number, signal?: AbortSignal): Promise<Route[]> {
+  private dump(family: number, table: number, oif: number | undefined, protocol: number, type: number, decodeWith: Decoder<Route>, signal?: AbortSignal): Promise<Route[]> {
     const w = new MessageWriter(RTM_GETROUTE, NLM_F_DUMP);
     w.struct(RTMSG_SIZE, (b, at) => writeRtMsg(b, at, { family, table: table > 255 ? 0 : table, protocol, type }));
     if (table !== 0) w.u32(RTA.TABLE, table, 'table');
     if (oif !== undefined) w.u32(RTA.OIF, oif, 'dev');
-    return this.engine.request(w.finish(), { operation: 'route.list', dump: true, decode, ...(signal ? { signal } : {}) });
+    return this.engine.request(w.finish(), { operation: 'route.list', dump: true, decode: decodeWith, ...(signal ? { signal } : {}) });
   }
 
   /**
@@ -464,16 +468,4 @@ export class RouteApi {
   }
 }
 
-/** Fills `dev` names from ifindexes. */
-export function nameDevs(r: Route, names: Map<number, string>): void {
-  if (r.oif !== undefined) {
-    const n = names.get(r.oif);
-    if (n !== undefined) r.dev = n;
-  }
-  if (r.multipath) {
-    for (const hop of r.multipath) {
-      const n = names.get(hop.oif);
-      if (n !== undefined) hop.dev = n;
-    }
-  }
-}
+export { nameDevs } from './route-decode';
