@@ -2,7 +2,8 @@
  * rt.link: list, inspect, create, change and delete network interfaces.
  */
 import { NetlinkError } from '../../errors';
-import { AF_UNSPEC, NLM_F_DUMP } from '../../wire/constants';
+import { AF_UNSPEC, NLMSG_HDRLEN, NLM_F_DUMP } from '../../wire/constants';
+import { forEachAttr, readString } from '../../wire/attributes';
 import { RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../constants';
 import { MessageWriter, type BuiltMessage } from '../../wire/message-writer';
 import { IFINFOMSG_SIZE, writeIfInfoMsg } from '../structs';
@@ -42,6 +43,17 @@ const decodeWithVfs = (buf: Buffer, off: number, len: number, type: number) => (
 
 /** The decoder for replies to a request with this IFLA_EXT_MASK: VF lists only come with RTEXT_FILTER_VF. */
 const decoderFor = (extMask: number | undefined) => (extMask !== undefined && (extMask & RTEXT_FILTER_VF) !== 0 ? decodeWithVfs : decode);
+
+/** [ifindex, name] of one RTM_NEWLINK, reading nothing else. */
+function decodeLinkName(buf: Buffer, off: number, len: number, type: number): [number, string] | undefined {
+  if (type !== RTM_NEWLINK || len < NLMSG_HDRLEN + IFINFOMSG_SIZE) return undefined;
+  const index = buf.readInt32LE(off + NLMSG_HDRLEN + 4);
+  let name = '';
+  forEachAttr(buf, off + NLMSG_HDRLEN + IFINFOMSG_SIZE, off + len, (t, at, n) => {
+    if (t === IFLA.IFNAME) name = readString(buf, at, n);
+  }, 'link name');
+  return [index, name];
+}
 
 /** Link operations of one rtnetlink handle. */
 export class LinkApi {
@@ -84,8 +96,13 @@ export class LinkApi {
    * Equivalent to: ip link show (names only)
    */
   async names(opts?: CallOptions): Promise<Map<number, string>> {
-    const links = await this.list({ extMask: RTEXT_FILTER_SKIP_STATS }, opts);
-    return new Map(links.map((l) => [l.index, l.name]));
+    const w = new MessageWriter(RTM_GETLINK, NLM_F_DUMP);
+    w.struct(IFINFOMSG_SIZE, (b, at) => writeIfInfoMsg(b, at, { family: AF_UNSPEC }));
+    w.u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS, 'extMask');
+    // Only the index and IFLA_IFNAME are read: decoding whole links just for their names cost
+    // every route/neighbour listing of a short-lived process the link decoder's compilation.
+    const pairs = await this.engine.request(w.finish(), { operation: 'link.names', dump: true, decode: decodeLinkName, ...this.sig(opts) });
+    return new Map(pairs);
   }
 
   /**
