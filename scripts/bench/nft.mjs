@@ -11,6 +11,8 @@
 // `nft -j list ruleset`; both outputs are checked to be the same document.
 // Alternating runs, medians, ratios (ours / nft). The namespace is removed on exit.
 //
+// The children load the package entry (the bundle), as users do.
+//
 //   node scripts/build-ts.mjs && sudo npm run bench:nft [-- --runs 5 --rules 10000 --prefixes 100000 --chains 10]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,6 @@ const PREFIXES = opt('prefixes', 100_000);
 const CHAINS = opt('chains', 10);
 
 const { ns, work, cleanup } = setupBench('nft');
-const nftDist = path.join(path.dirname(dist), 'nfnetlink', 'nftables', 'index.js');
 
 // Rule i and prefix i, shared by both sides (the measured programs embed this source).
 function ruleOf(i) {
@@ -68,7 +69,7 @@ writeFileSync(nftFile, `${lines.join('\n')}\n`);
 // Our side: build the same document in JSON, apply it in one transaction, exit.
 const applyChild = path.join(work, 'apply.cjs');
 writeFileSync(applyChild, `
-const { nft } = require(${JSON.stringify(nftDist)});
+const { nft } = require(${JSON.stringify(dist)});
 const [ns, RULES, PREFIXES, CHAINS] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5])];
 const ruleOf = ${ruleOf.toString()};
 const prefixOf = ${prefixOf.toString()};
@@ -90,7 +91,7 @@ const prefixOf = ${prefixOf.toString()};
 // Our side of the listing: list and print the JSON as nft -j does.
 const listChild = path.join(work, 'list.cjs');
 writeFileSync(listChild, `
-const { nft } = require(${JSON.stringify(nftDist)});
+const { nft } = require(${JSON.stringify(dist)});
 (async () => {
   const n = await nft.open({ netns: process.argv[2] });
   const doc = await n.list();

@@ -65,6 +65,77 @@ export interface RuleContext {
   ifindex?: (name: string) => number | undefined;
   /** Named sets of the table (for `@name` maps in value position). */
   namedSet?: (name: string) => NamedSetInfo | undefined;
+  /** Notes the values another rule of the same shape may differ in (apply-templates.ts). */
+  record?: CompileRecorder;
+}
+
+/**
+ * Told, while one rule compiles, of each value that lands in one attribute's bytes and
+ * nothing else (not the expressions chosen, not a later dependency): the JSON at `path`,
+ * the expression holding it (`data`: a cmp's data Buffer; `counter`: the counter expression and
+ * its attribute), and how any other JSON value encodes to that attribute's bytes.
+ */
+export interface CompileRecorder {
+  /** `write`, when given, writes the common values in place (false: use `encode`). */
+  cmp(path: string, data: Buffer, encode: (json: unknown) => Buffer, write?: LeafWriter): void;
+  counter(path: string, e: Expr, attr: 'packets' | 'bytes'): void;
+}
+
+/** Writes a leaf's value at b[at] (its length fixed by the shape); false when it must be encoded. */
+export type LeafWriter = (json: unknown, b: Buffer, at: number) => boolean;
+
+/** `a.b.c.d` without leading zeros (what every IPv4 parser reads alike) as a number; -1 otherwise. */
+function canonicalIpv4(v: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
+}
+
+/** The in-place writer for values of `lhs` in `order`, for the types most rules compare. */
+function leafWriter(lhs: Lhs, order: ByteOrder): LeafWriter | undefined {
+  if (lhs.fieldMask || lhs.concat) return undefined;
+  const len = lhs.len;
+  const t = lhs.dtype;
+  if (t.base === 'ipv4' && len === 4) {
+    return (json, b, at) => {
+      const v = typeof json === 'string' ? canonicalIpv4(json) : -1;
+      if (v < 0) return false;
+      b[at] = v >>> 24;
+      b[at + 1] = (v >>> 16) & 255;
+      b[at + 2] = (v >>> 8) & 255;
+      b[at + 3] = v & 255;
+      return true;
+    };
+  }
+  // Plain numbers of integer types (as encodeValueAt's own fast path writes them).
+  if ((t.base === 'integer' || t.base === 'bitmask') && len <= 4 && t.name !== 'ct_label' && t.name !== 'time') {
+    const max = 2 ** (len * 8);
+    return (json, b, at) => {
+      if (typeof json !== 'number' || !Number.isInteger(json) || json < 0 || json >= max) return false;
+      let v = json;
+      for (let i = 0; i < len; i++) {
+        b[order === 'big' ? at + len - 1 - i : at + i] = v % 256;
+        v = Math.floor(v / 256);
+      }
+      return true;
+    };
+  }
+  return undefined;
 }
 
 /** One element of an anonymous set, ready for NFTA_SET_ELEM_*. */
@@ -194,7 +265,8 @@ function checkKeys(o: Record<string, unknown>, allowed: readonly string[], path:
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ValidationError(`${path}.${k}`, `unknown key "${k}"`);
 }
 
-function uint(v: unknown, path: string, max = Number.MAX_SAFE_INTEGER): number {
+/** A JSON non-negative integer up to `max` (ValidationError naming `path` otherwise). */
+export function uint(v: unknown, path: string, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new ValidationError(path, `expected an integer 0–${max}`);
   return v;
 }
@@ -299,8 +371,14 @@ class Compiler {
     if (!isObj(arg)) throw new ValidationError(p, 'expected null, a counter name, or {packets, bytes}');
     checkKeys(arg, ['packets', 'bytes'], p);
     const e: Expr = { name: 'counter' };
-    if (arg.bytes !== undefined) e.bytes = uint(arg.bytes, `${p}.bytes`);
-    if (arg.packets !== undefined) e.packets = uint(arg.packets, `${p}.packets`);
+    if (arg.bytes !== undefined) {
+      e.bytes = uint(arg.bytes, `${p}.bytes`);
+      this.ctx.record?.counter(`${p}.bytes`, e, 'bytes');
+    }
+    if (arg.packets !== undefined) {
+      e.packets = uint(arg.packets, `${p}.packets`);
+      this.ctx.record?.counter(`${p}.packets`, e, 'packets');
+    }
     this.out.push(e);
   }
 
@@ -1004,6 +1082,16 @@ class Compiler {
     this.out.push(cmp(reg, CMP_OPS[op]!, v));
     // An equality on meta l4proto / nfproto / protocol satisfies later dependencies.
     if (op === '==' && lhs.depKey && !lhs.binop) this.have.add(`${lhs.depKey}=${readIntBE(v, lhs.order)}`);
+    else if (this.ctx.record) {
+      // Another value takes this same path when it is of the same JSON type and no set name
+      // or interface wildcard (those compile to other expressions).
+      const type = typeof right;
+      const wildcards = lhs.dtype.base === 'string';
+      this.ctx.record.cmp(rp, v, (json) => {
+        if (typeof json !== type || (typeof json === 'string' && (json.startsWith('@') || (wildcards && json.endsWith('*'))))) throw new Error('not a leaf value');
+        return encodeLhs(lhs, json, rp, big ? 'big' : undefined);
+      }, leafWriter(lhs, big ? 'big' : lhs.order));
+    }
   }
 
   // ------------------------------------------------------------ anonymous sets

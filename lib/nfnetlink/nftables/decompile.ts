@@ -46,7 +46,65 @@ export interface DecompileContext {
   set?: (name: string) => SetContents | undefined;
   /** Interface index → name in the rule's namespace. */
   ifname?: (index: number) => string | undefined;
+  /** Notes which printed values come straight from one attribute's bytes (rule-templates.ts). */
+  record?: LeafRecorder;
 }
+
+/** Turns the bytes buf[off, off + len) of an attribute into the JSON value printed for them. */
+export type LeafFormat = (buf: Buffer, off: number, len: number) => unknown;
+
+/** Which attribute of an expression a leaf value is read from. */
+export const LEAF_CMP_DATA = 0;
+export const LEAF_COUNTER_BYTES = 1;
+export const LEAF_COUNTER_PACKETS = 2;
+
+/** Stands in the recorded output for a value read from one attribute (`k`: its index in `sites`). */
+export class Leaf {
+  constructor(readonly k: number, readonly value: unknown) {}
+}
+
+/**
+ * Records, while one rule is decompiled, every printed value that is a pure function of one
+ * attribute's bytes and influences nothing else (not the statements' structure, nor what a later
+ * expression means): those are the values a rule of the same shape may differ in. `candidate`
+ * says which (expression, attribute) pairs the caller can locate in the rule's bytes.
+ */
+export class LeafRecorder {
+  readonly sites: { expr: number; attr: number; format: LeafFormat }[] = [];
+  /** The rule fell back to a `raw` statement: its output is not a template. */
+  raw = false;
+
+  constructor(private readonly candidate: (expr: number, attr: number) => boolean) {}
+
+  /** `value` (already computed) as a Leaf when the attribute can be located, else as is. */
+  mark(expr: number, attr: number, value: unknown, format: LeafFormat): unknown {
+    if (!this.candidate(expr, attr)) return value;
+    this.sites.push({ expr, attr, format });
+    return new Leaf(this.sites.length - 1, value);
+  }
+}
+
+const BYTE_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const BYTE_DOT: readonly string[] = BYTE_TEXT.map((t) => `${t}.`);
+
+/** An IPv4 address's dotted quad from its 4 bytes (three joins of short strings). */
+export function ipv4Text(buf: Uint8Array, off: number): string {
+  return BYTE_DOT[buf[off]!]! + BYTE_DOT[buf[off + 1]!]! + BYTE_DOT[buf[off + 2]!]! + BYTE_TEXT[buf[off + 3]!]!;
+}
+
+function uintBig(buf: Buffer, off: number, len: number): number {
+  let v = 0;
+  for (let i = 0; i < len; i++) v = v * 256 + buf[off + i]!;
+  return v;
+}
+
+function uintHost(buf: Buffer, off: number, len: number): number {
+  let v = 0;
+  for (let i = len - 1; i >= 0; i--) v = v * 256 + buf[off + i]!;
+  return v;
+}
+
+const counterValue: LeafFormat = (buf, off) => buf.readUInt32BE(off) * 0x1_0000_0000 + buf.readUInt32BE(off + 4);
 
 class Unrecognized extends Error {}
 
@@ -117,6 +175,7 @@ export function decompileRule(exprs: readonly Expr[], ctx: DecompileContext): un
   } catch {
     // Unrecognized content (or a malformed attribute a pattern tripped over): never a failed
     // listing, the rest of the rule is shown raw.
+    if (ctx.record) ctx.record.raw = true;
     d.truncate(consumed);
     d.stmts.push({ json: { raw: { exprs: exprs.slice(consumed).map(rawExprJson) } } });
   }
@@ -315,9 +374,17 @@ class Decompiler {
         return 0;
       }
       case 'lookup': return this.lookup(e, i);
-      case 'counter':
-        this.emit({ counter: { packets: e.packets ?? 0, bytes: e.bytes ?? 0 } }, i);
+      case 'counter': {
+        let packets: unknown = e.packets ?? 0;
+        let bytes: unknown = e.bytes ?? 0;
+        const rec = this.ctx.record;
+        if (rec) {
+          if (e.packets !== undefined) packets = rec.mark(i, LEAF_COUNTER_PACKETS, packets, counterValue);
+          if (e.bytes !== undefined) bytes = rec.mark(i, LEAF_COUNTER_BYTES, bytes, counterValue);
+        }
+        this.emit({ counter: { packets, bytes } }, i);
         return 0;
+      }
       case 'objref': {
         const type = num('immType');
         const name = Object.entries(OBJREF_TYPES).find(([, v]) => v === type)?.[0];
@@ -466,6 +533,25 @@ class Decompiler {
     return intJson(t, v);
   }
 
+  /**
+   * `value(d, bytes)` of expression `expr`'s cmp data, as a recorded leaf when recording: the
+   * same function of the bytes, specialised for the common types.
+   */
+  private leafValue(d: ValueType, bytes: Buffer, expr: number): unknown {
+    const v = this.value(d, bytes);
+    const rec = this.ctx.record;
+    if (!rec) return v;
+    const t = d.dtype;
+    let format: LeafFormat;
+    if (!d.shift && t.base === 'ipv4') format = ipv4Text;
+    else if (
+      !d.shift && t.base === 'integer' && bytes.length <= 6 && t.name !== 'classid' && t.name !== 'time' && t.name !== 'iface_index'
+      && (!t.symbols || t.name === 'inet_service' || t.name === 'mark')
+    ) format = d.order === 'big' ? uintBig : uintHost;
+    else format = (buf, off, len) => this.value(d, buf.subarray(off, off + len));
+    return rec.mark(expr, LEAF_CMP_DATA, v, format);
+  }
+
   // ------------------------------------------------------------ dependencies
 
   /** Drops earlier dependency matches that a field of `protocol` implies. */
@@ -481,8 +567,22 @@ class Decompiler {
     }
   }
 
+  /** True when an equality on `d` may be a dependency or tells about the headers (see noteDep). */
+  private isDepField(d: Described): boolean {
+    const j = d.json as Record<string, any>;
+    if (j.meta) {
+      const key = j.meta.key as string;
+      return key === 'l4proto' || key === 'nfproto' || key === 'protocol' || key === 'iiftype';
+    }
+    const p = j.payload;
+    if (!p) return false;
+    return (p.protocol === 'ether' && p.field === 'type') || (p.protocol === 'ip' && p.field === 'protocol')
+      || (p.protocol === 'ip6' && p.field === 'nexthdr') || (p.protocol === 'vlan' && p.field === 'type');
+  }
+
   /** Records an equality that may be a dependency, and what it tells about the headers. */
   private noteDep(d: Described, data: Buffer, stmtIndex: number): void {
+    if (!this.isDepField(d)) return;
     const j = d.json as Record<string, any>;
     let id: string | undefined;
     const v = Number(readInt(data, d.order));
@@ -561,14 +661,14 @@ class Decompiler {
     // Range written as two comparisons.
     const next = exprs[i + 1];
     if (opNum === 5 && next && next.name === 'cmp' && next.sreg === sreg && next.op === 3 && Buffer.isBuffer(next.data) && !(l.mask && !d.maskConsumed)) {
-      this.match(d, '==', { range: [this.value(vt, data), this.value(vt, next.data as Buffer)] }, i);
+      this.match(d, '==', { range: [this.leafValue(vt, data, i), this.leafValue(vt, next.data as Buffer, i + 1)] }, i);
       return 1;
     }
     if (l.mask && !d.maskConsumed && allZero(l.xor)) {
       const ones = prefixOnes(l.mask);
       const t = d.dtype;
       if ((op === '==' || op === '!=') && ones > 0 && (t.base === 'ipv4' || t.base === 'ipv6' || t.base === 'ether') && !d.fieldLen) {
-        this.match(d, op, { prefix: { addr: this.value(d, data), len: ones } }, i);
+        this.match(d, op, { prefix: { addr: this.leafValue(d, data, i), len: ones } }, i);
         return 0;
       }
       if (op === '!=' && allZero(data) && (t.base === 'bitmask')) {
@@ -590,10 +690,15 @@ class Decompiler {
       return 0;
     }
     const left = this.withBinop(l, d);
-    const right = this.value(vt, data);
+    const dep = op === '==' && !(l.mask && !d.maskConsumed) && this.isDepField(d);
+    // Never a leaf: a dependency's value (it decides what later fields mean), nor a value other
+    // bytes of which would have taken a branch above (a zero flag test, a name wildcard).
+    const branches = (d.dtype.base === 'string' && data.length < d.len)
+      || (op === '!=' && !!l.mask && !d.maskConsumed && allZero(l.xor) && d.dtype.base === 'bitmask');
+    const right = dep || branches ? this.value(vt, data) : this.leafValue(vt, data, i);
     this.consumeDeps(d.protocol);
     const idx = this.emit({ match: { op, left, right } }, i);
-    if (op === '==' && !(l.mask && !d.maskConsumed)) this.noteDep(d, data, idx);
+    if (dep) this.noteDep(d, data, idx);
     return 0;
   }
 

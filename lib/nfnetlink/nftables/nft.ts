@@ -22,15 +22,18 @@ import { runTransaction, type TransactionMessage } from '../batch';
 import { FAMILIES, NFTA_GEN, NFT_MSG } from './constants';
 import { buildTable, decodeTable } from './objects/table';
 import { buildChain, decodeChain } from './objects/chain';
-import { buildRule, decodeRule, ruleAttrPath, ruleTarget, type KernelRule } from './objects/rule';
+import { buildRule, decodeRule, ruleAttrPath, ruleTarget } from './objects/rule';
 import {
   buildElementMessages, buildSet, encodeIpv4Intervals, buildSetRemoval, decodeElementMessage, decodeSet, elementTarget, encodeElements, formatElements,
-  decodeIpv4ElementMessage, formatIpv4Intervals, isIpv4IntervalSet, type DecodedSet, type Ipv4Dump, type KernelElement, type SetInfo,
+  decodeIpv4ElementMessage, formatIpv4Intervals, isIpv4IntervalSet, type DecodedSet, type Ipv4Chunk, type KernelElement, type SetInfo,
 } from './objects/set';
 import { buildStateful, decodeStateful, type StatefulKind } from './objects/stateful';
 import { buildFlowtable, decodeFlowtable } from './objects/flowtable';
 import { nftMessage } from './objects/common';
 import { compileRuleForApply, decompileRuleForList, type RuleSetView } from './rule-bridge';
+import { RuleDumpDecoder, type ListedRule } from './rule-templates';
+import { RuleShapes } from './apply-templates';
+import type { NftFamily } from './compile';
 
 /** What `nft -j` prints first: the version of the JSON schema. */
 export const METAINFO = { version: '1.0.6', release_name: 'Lester Gooch #5', json_schema_version: 1 } as const;
@@ -131,6 +134,8 @@ function decodeEcho(buf: Buffer, off: number, len: number, type: number): Record
 /** Per-set bookkeeping while a document is compiled (sets defined earlier in it, by table). */
 class ApplyContext {
   nextSetId = 1;
+  /** Rule shapes compiled so far (apply-templates.ts). */
+  readonly shapes = new RuleShapes();
   /** Sets and maps defined by the document, by "family table name". */
   readonly sets = new Map<string, SetInfo>();
   static key(family: string, table: string, name: string): string {
@@ -308,6 +313,7 @@ export class Nft implements AsyncDisposable {
           if (verb !== 'add' && verb !== 'create') throw new ValidationError(objPath, `a ${kind} cannot be given to "${verb}"`);
           const p = buildSet(kind, verb, body, objPath, echo, ctx.nextSetId++);
           ctx.sets.set(ApplyContext.key(p.info.family, p.info.table, p.info.name), p.info);
+          ctx.shapes.clear(); // a rule naming it compiles differently now
           pushEcho(p.msg!, kind, familyName);
           if (p.elems?.length) {
             const elems = encodeIpv4Intervals(p.info, p.elems) ?? encodeElements(p.info, p.elems, `${objPath}.elem`);
@@ -334,7 +340,16 @@ export class Nft implements AsyncDisposable {
             messages.push({ msg: buildRule(verb, t, [], objPath, 0), command: index, operation: op, path: objPath, attrPath: ruleAttrPath });
             return;
           }
-          const compiled = compileRuleForApply(t, `${objPath}.expr`, () => ctx.nextSetId++, (f, tb, n) => ctx.sets.get(ApplyContext.key(f, tb, n)), ifindexes);
+          // A rule of a shape compiled before: its bytes with this rule's values.
+          const fromShape = ctx.shapes.build(t.family, t.table, t.expr!);
+          if (fromShape) {
+            if (echo) group.echo = { at: messages.length, index, kind: 'rule', family: t.family };
+            messages.push({ msg: buildRule(verb, t, fromShape, objPath, echo), command: index, operation: op, path: objPath, attrPath: ruleAttrPath });
+            return;
+          }
+          const rec = ctx.shapes.recorder(`${objPath}.expr`);
+          const compiled = compileRuleForApply(t, `${objPath}.expr`, () => ctx.nextSetId++, (f, tb, n) => ctx.sets.get(ApplyContext.key(f, tb, n)), ifindexes, rec);
+          if (!compiled.anonymousSets.length) ctx.shapes.learn(t.family, t.table, t.expr!, compiled.exprs, rec);
           for (const s of compiled.anonymousSets) {
             push(s.msg);
             for (const m of buildElementMessages('add', t.familyNum, s.info, s.elems, `${objPath}.expr`, true)) push(m);
@@ -474,13 +489,14 @@ export class Nft implements AsyncDisposable {
     const none = Promise.resolve([]);
     const noObjects = filter.chain !== undefined || filter.set !== undefined;
     // Queued together (the engine runs them one after another without waiting a turn between).
+    const ruleDecoder = new RuleDumpDecoder();
     const [allTables, chains, sets, objs, flowtables, rules] = await Promise.all([
       this.dump(NFT_MSG.GETTABLE, fam, 'nft.list tables', decodeTable),
       filter.set !== undefined ? none : this.dump(NFT_MSG.GETCHAIN, fam, 'nft.list chains', decodeChain, tableAttr),
       this.dump(NFT_MSG.GETSET, fam, 'nft.list sets', decodeSet, tableAttr),
       noObjects ? none : this.dump(NFT_MSG.GETOBJ, fam, 'nft.list objects', decodeStateful, tableAttr),
       noObjects ? none : this.dump(NFT_MSG.GETFLOWTABLE, fam, 'nft.list flowtables', decodeFlowtable, tableAttr),
-      filter.set !== undefined ? none : this.dump(NFT_MSG.GETRULE, fam, 'nft.list rules', decodeRule, (w) => {
+      filter.set !== undefined ? none : this.dump(NFT_MSG.GETRULE, fam, 'nft.list rules', ruleDecoder.decode, (w) => {
         if (filter.table !== undefined) w.string(1, filter.table);
         if (filter.chain !== undefined) w.string(2, filter.chain);
       }),
@@ -488,14 +504,14 @@ export class Nft implements AsyncDisposable {
     const tables = allTables.filter((t) => filter.table === undefined || t.name === filter.table);
     // Elements: every set a listed rule uses (anonymous ones print inline) and every listed set.
     const wantedSets = sets.filter((s) => (filter.set === undefined ? true : s.info.name === filter.set || s.anonymous));
-    const elements = new Map<DecodedSet, KernelElement[] | Ipv4Dump>();
+    const elements = new Map<DecodedSet, KernelElement[] | Ipv4Chunk[]>();
     // Queued together: the engine runs one dump at a time but starts each as the last ends.
     await Promise.all(wantedSets.filter((s) => filter.set === undefined || !s.anonymous).map(async (s) => {
       elements.set(s, await this.dumpElementsFor(s));
     }));
     const key = (f: string, t: string) => `${f}\0${t}`;
     // Rules matching `meta iif`/`oif` hold an ifindex; nft prints the name it has here.
-    const names = rules.some((r) => r.exprs.some((e) => e.name === 'meta' && (e.key === META_IIF || e.key === META_OIF))) ? await this.linkNames() : undefined;
+    const names = ruleDecoder.ifindex ? await this.linkNames() : undefined;
     const view: RuleSetView = {
       ...(names ? { ifname: (i: number) => names.get(i) } : {}),
       set: (family, table, name) => {
@@ -503,9 +519,18 @@ export class Nft implements AsyncDisposable {
         if (!s) return undefined;
         const e = elements.get(s);
         // Only anonymous sets are printed inline, and those never take the IPv4 path.
-        return { info: s.info, elems: Array.isArray(e) ? e : [] };
+        return { info: s.info, elems: e && !isChunks(e) ? (e as KernelElement[]) : [] };
       },
     };
+    // Rules that print an anonymous set's elements or interface names, now that those are known.
+    ruleDecoder.finish(rules, (r) => ({
+      family: r.family as NftFamily,
+      ...(view.ifname ? { ifname: view.ifname } : {}),
+      set: (name: string) => {
+        const s = view.set(r.family, r.table, name);
+        return s ? { flags: s.info.flags, elements: s.elems } : undefined;
+      },
+    }));
     const out: Record<string, unknown>[] = [{ metainfo: { ...METAINFO } }];
     for (const t of tables) {
       const k = key(t.family, t.name);
@@ -517,7 +542,7 @@ export class Nft implements AsyncDisposable {
           if (s.anonymous || !inTable(s.info) || (filter.set !== undefined && s.info.name !== filter.set)) continue;
           const json = { ...s.json };
           const elems = elements.get(s);
-          if (elems && (Array.isArray(elems) ? elems.length : elems.keys.length)) json.elem = await this.setElemJson(s, elems);
+          if (elems && countElements(elems)) json.elem = setElemJson(s, elems);
           out.push({ [s.kind]: json });
         }
         for (const f of flowtables) if (inTable(f)) out.push({ flowtable: f });
@@ -526,7 +551,7 @@ export class Nft implements AsyncDisposable {
       const tableChains = chains.filter((c) => inTable(c) && (filter.chain === undefined || c.name === filter.chain));
       for (const c of tableChains) out.push({ chain: c });
       // The table's rules by chain, in dump order (one pass, not one per chain).
-      const byChain = new Map<string, KernelRule[]>();
+      const byChain = new Map<string, ListedRule[]>();
       for (const r of rules) {
         if (r.table !== t.name || r.family !== t.family) continue;
         const list = byChain.get(r.chain);
@@ -535,30 +560,21 @@ export class Nft implements AsyncDisposable {
       }
       for (const c of tableChains) {
         for (const r of byChain.get(c.name) ?? []) {
-          out.push({ rule: ruleJson(r, view) });
+          out.push({ rule: r });
         }
       }
     }
     return { nftables: out };
   }
 
-  /** A listed set's "elem" JSON (IPv4 interval sets take a path with no Buffer per element). */
-  private async setElemJson(s: DecodedSet, elems: KernelElement[] | Ipv4Dump): Promise<unknown[]> {
-    if (Array.isArray(elems)) return formatElements(s.info, elems);
-    return formatIpv4Intervals(elems);
-  }
-
-  private async dumpElementsFor(s: DecodedSet): Promise<KernelElement[] | Ipv4Dump> {
+  /** The elements of a listed set: IPv4 interval sets in dump parts (no object per element). */
+  private async dumpElementsFor(s: DecodedSet): Promise<KernelElement[] | Ipv4Chunk[]> {
     if (!s.anonymous && isIpv4IntervalSet(s.info)) {
-      const d: Ipv4Dump = { keys: [], ends: [], complex: false };
-      await this.dump(NFT_MSG.GETSETELEM, FAMILIES[s.info.family] ?? 0, 'nft.list elements', (b, o, l) => {
-        decodeIpv4ElementMessage(b, o, l, d);
-        return undefined;
-      }, (w) => {
+      const chunks = await this.dump(NFT_MSG.GETSETELEM, FAMILIES[s.info.family] ?? 0, 'nft.list elements', decodeIpv4ElementMessage, (w) => {
         w.string(1, s.info.table);
         w.string(2, s.info.name);
       });
-      if (!d.complex) return d;
+      if (!chunks.some((c) => c.complex)) return chunks;
     }
     return this.dumpElements(s);
   }
@@ -578,15 +594,12 @@ export class Nft implements AsyncDisposable {
   }
 
   private async dumpElements(s: DecodedSet): Promise<KernelElement[]> {
-    const all: KernelElement[] = [];
-    await this.dump(NFT_MSG.GETSETELEM, FAMILIES[s.info.family] ?? 0, 'nft.list elements', (b, o, l) => {
-      decodeElementMessage(b, o, l, all);
-      return undefined;
-    }, (w) => {
+    // One item per dump part (a restarted dump starts from nothing), flattened at the end.
+    const parts = await this.dump(NFT_MSG.GETSETELEM, FAMILIES[s.info.family] ?? 0, 'nft.list elements', (b, o, l) => decodeElementMessage(b, o, l).elems, (w) => {
       w.string(1, s.info.table);
       w.string(2, s.info.name);
     });
-    return all;
+    return parts.length === 1 ? parts[0]! : parts.flat();
   }
 
   // ------------------------------------------------------------------ monitor
@@ -614,9 +627,6 @@ export class Nft implements AsyncDisposable {
   }
 }
 
-/** NFT_META_IIF / NFT_META_OIF: the meta keys holding an ifindex. */
-const META_IIF = 4;
-const META_OIF = 5;
 
 /**
  * One walk over a rule's statements (apply walks every rule of the document, so no closure or
@@ -642,13 +652,23 @@ function scanStatements(v: unknown, refs: Set<string>, depth = 0): boolean {
   return found;
 }
 
-/** A rule's JSON: identity, statements (decompiled), comment. */
-function ruleJson(r: KernelRule, view: RuleSetView): Record<string, unknown> {
-  const out: Record<string, unknown> = { family: r.family, table: r.table, chain: r.chain, handle: r.handle };
-  if (r.comment !== undefined) out.comment = r.comment;
-  out.expr = decompileRuleForList(r, view);
-  return out;
+/** True for the dump parts of an IPv4 interval set. */
+function isChunks(elems: KernelElement[] | Ipv4Chunk[]): elems is Ipv4Chunk[] {
+  return elems.length > 0 && 'keys' in elems[0]!;
 }
+
+function countElements(elems: KernelElement[] | Ipv4Chunk[]): number {
+  if (!isChunks(elems)) return elems.length;
+  let n = 0;
+  for (const c of elems as Ipv4Chunk[]) n += c.n;
+  return n;
+}
+
+/** A listed set's "elem" JSON (IPv4 interval sets take a path with no Buffer per element). */
+function setElemJson(s: DecodedSet, elems: KernelElement[] | Ipv4Chunk[]): unknown[] {
+  return isChunks(elems) ? formatIpv4Intervals(elems) : formatElements(s.info, elems);
+}
+
 
 /** Set types the monitor knows (elements events carry only the set's name). */
 export type SetTypeCache = Map<string, SetInfo>;

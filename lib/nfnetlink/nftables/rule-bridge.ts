@@ -6,7 +6,7 @@
  */
 import type { BuiltMessage } from '../../wire/message-writer';
 import { NLM_F_CREATE } from '../../wire/constants';
-import { compileRule, type AnonSet, type NamedSetInfo, type NftFamily } from './compile';
+import { compileRule, type AnonSet, type CompileRecorder, type NamedSetInfo, type NftFamily } from './compile';
 import { decompileRule } from './decompile';
 import { resolveTypeId } from './datatypes';
 import { NFTA_LIST_ELEM, NFTA_SET, NFTA_SET_DESC, NFTA_SET_FIELD_LEN, NFT_MSG, NFT_SET_F } from './constants';
@@ -80,11 +80,12 @@ function anonSetMessage(familyNum: number, table: string, s: AnonSet): BuiltMess
  */
 export function compileRuleForApply(
   t: RuleTarget, path: string, allocSetId: () => number, namedSet: (family: string, table: string, name: string) => SetInfo | undefined,
-  ifindexes?: ReadonlyMap<string, number>,
+  ifindexes?: ReadonlyMap<string, number>, record?: CompileRecorder,
 ): CompiledForApply {
   const compiled = compileRule(t.expr, {
     family: t.family as NftFamily,
     allocSetId,
+    ...(record ? { record } : {}),
     ...(ifindexes ? { ifindex: (name: string) => ifindexes.get(name) } : {}),
     namedSet: (name: string): NamedSetInfo | undefined => {
       const s = namedSet(t.family, t.table, name);

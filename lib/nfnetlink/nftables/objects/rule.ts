@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../../../errors';
 import { defineSchema, decodeAttrs } from '../../../wire/attributes';
-import type { BuiltMessage } from '../../../wire/message-writer';
+import type { BuiltMessage, MessageWriter } from '../../../wire/message-writer';
 import { NLA_TYPE_MASK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REPLACE } from '../../../wire/constants';
 import { readNfgenmsg } from '../../nfnetlink';
 import { FAMILY_NAMES, NFTA_RULE, NFT_MSG } from '../constants';
@@ -67,7 +67,7 @@ export function ruleTarget(verb: string, json: unknown, path: string): RuleTarge
  * Builds NEWRULE for add (append; after `handle` when given), insert (prepend; before
  * `handle`) or replace (the rule `handle`), or DELRULE for delete.
  */
-export function buildRule(verb: string, t: RuleTarget, exprs: readonly Expr[], path: string, echo: number): BuiltMessage {
+export function buildRule(verb: string, t: RuleTarget, exprs: readonly Expr[] | ((w: MessageWriter) => void), path: string, echo: number): BuiltMessage {
   if (verb === 'delete') {
     const w = nftMessage(NFT_MSG.DELRULE, 0, t.familyNum);
     w.string(NFTA_RULE.TABLE, t.table);
@@ -87,7 +87,9 @@ export function buildRule(verb: string, t: RuleTarget, exprs: readonly Expr[], p
   w.string(NFTA_RULE.CHAIN, t.chain);
   if (t.handle !== undefined) writeBe64(w, verb === 'replace' ? NFTA_RULE.HANDLE : NFTA_RULE.POSITION, t.handle);
   w.nestStart(NFTA_RULE.EXPRESSIONS);
-  encodeExprs(w, exprs);
+  // Or the expressions' bytes from a rule shape (apply-templates.ts).
+  if (typeof exprs === 'function') exprs(w);
+  else encodeExprs(w, exprs);
   w.nestEnd();
   if (t.comment !== undefined) w.bytes(NFTA_RULE.USERDATA, buildUdata([commentUdata(UDATA_RULE_COMMENT, t.comment, `${path}.comment`)]));
   return w.finish();

@@ -388,31 +388,68 @@ function ipv4Number(v: unknown): number {
 export function encodeIpv4Intervals(info: SetInfo, elems: readonly unknown[]): Ipv4Intervals | undefined {
   if (!(info.flags & NFT_SET_F.INTERVAL) || info.flags & NFT_SET_F.MAP || info.key.concat || info.key.fields[0]!.base !== 'ipv4' || info.key.len !== 4) return undefined;
   const n = elems.length;
+  // Elements given in order without touching (the common case) go straight to keys; any
+  // other list is sorted (and checked for overlaps) by the general loop below.
+  const keys = new Uint32Array(2 * n);
+  const ends = new Uint8Array(2 * n);
+  let count = 0;
+  let last = -1;
+  let i = 0;
+  for (; i < n; i++) {
+    const a = ipv4From(elems[i]);
+    const b = ipv4To;
+    if (a < 0) return undefined;
+    if (a <= last) break;
+    if (count > 0 && ends[count - 1] === 1 && keys[count - 1] === a) count--; // adjacent segments share a key
+    keys[count] = a;
+    ends[count++] = 0;
+    if (b < 0xffff_ffff) {
+      keys[count] = b + 1;
+      ends[count++] = 1;
+    }
+    last = b;
+  }
+  if (i === n) return { keys, ends, count };
+  return sortedIpv4Intervals(elems);
+}
+
+/** Upper end of the element ipv4From read last. */
+let ipv4To = -1;
+
+/** First address of an IPv4 interval element (string, prefix or range), ipv4To its last; -1 if not one. */
+function ipv4From(e: unknown): number {
+  let a: number;
+  let b: number;
+  if (typeof e === 'string') {
+    a = b = ipv4Number(e);
+  } else if (e && typeof e === 'object' && (e as any).prefix && typeof (e as any).prefix === 'object') {
+    const p = (e as any).prefix;
+    const len = p.len;
+    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 32) return -1;
+    const addr = ipv4Number(p.addr);
+    if (addr < 0) return -1;
+    const size = 2 ** (32 - len);
+    a = addr - (addr % size);
+    b = a + size - 1;
+  } else if (e && typeof e === 'object' && Array.isArray((e as any).range) && (e as any).range.length === 2) {
+    a = ipv4Number((e as any).range[0]);
+    b = ipv4Number((e as any).range[1]);
+    if (b < a) return -1;
+  } else return -1;
+  if (a < 0 || b < 0) return -1;
+  ipv4To = b;
+  return a;
+}
+
+/** encodeIpv4Intervals for elements in any order (undefined on overlaps). */
+function sortedIpv4Intervals(elems: readonly unknown[]): Ipv4Intervals | undefined {
+  const n = elems.length;
   const from = new Float64Array(n);
   const to = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const e = elems[i];
-    let a: number;
-    let b: number;
-    if (typeof e === 'string') {
-      a = b = ipv4Number(e);
-    } else if (e && typeof e === 'object' && (e as any).prefix && typeof (e as any).prefix === 'object') {
-      const p = (e as any).prefix;
-      const len = p.len;
-      if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || len > 32) return undefined;
-      const addr = ipv4Number(p.addr);
-      if (addr < 0) return undefined;
-      const size = 2 ** (32 - len);
-      a = addr - (addr % size);
-      b = a + size - 1;
-    } else if (e && typeof e === 'object' && Array.isArray((e as any).range) && (e as any).range.length === 2) {
-      a = ipv4Number((e as any).range[0]);
-      b = ipv4Number((e as any).range[1]);
-      if (b < a) return undefined;
-    } else return undefined;
-    if (a < 0 || b < 0) return undefined;
-    from[i] = a;
-    to[i] = b;
+    from[i] = ipv4From(elems[i]);
+    to[i] = ipv4To;
+    if (from[i]! < 0) return undefined;
   }
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -454,6 +491,9 @@ function writeElement(w: MessageWriter, k: KernelElement, field: string): void {
   w.nestEnd();
 }
 
+/** Host byte order is little-endian (attribute headers are host order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 const IPV4_START_BYTES = 16;
 const IPV4_END_BYTES = 24;
 
@@ -465,6 +505,27 @@ const IPV4_END_BYTES = 24;
 function writeIpv4Elements(b: Buffer, at: number, fast: Ipv4Intervals, from: number, to: number): void {
   const NESTED_ELEM = NFTA_LIST_ELEM | NLA_F_NESTED;
   const NESTED_KEY = NFTA_SET_ELEM.KEY | NLA_F_NESTED;
+  if (LITTLE_ENDIAN && ((b.byteOffset + at) & 3) === 0) {
+    // Six words per element rather than 24 bytes.
+    const w = new Int32Array(b.buffer, b.byteOffset + at, (b.length - at) >> 2);
+    const keys = fast.keys;
+    const ends = fast.ends;
+    let k = 0;
+    for (let i = from; i < to; i++) {
+      const end = ends[i]!;
+      const key = keys[i]!;
+      w[k] = (end ? IPV4_END_BYTES : IPV4_START_BYTES) | (NESTED_ELEM << 16);
+      w[k + 1] = 12 | (NESTED_KEY << 16);
+      w[k + 2] = 8 | (1 /* NFTA_DATA_VALUE */ << 16);
+      w[k + 3] = (key & 0xff) << 24 | (key & 0xff00) << 8 | (key >>> 8) & 0xff00 | key >>> 24;
+      if (end) {
+        w[k + 4] = 8 | (NFTA_SET_ELEM.FLAGS << 16);
+        w[k + 5] = NFT_SET_ELEM_INTERVAL_END << 24;
+        k += 6;
+      } else k += 4;
+    }
+    return;
+  }
   for (let i = from; i < to; i++) {
     const end = fast.ends[i]!;
     const key = fast.keys[i]!;
@@ -712,10 +773,15 @@ export function formatElements(info: SetInfo, elems: readonly KernelElement[]): 
 
 // ------------------------------------------------------------------ IPv4 interval listing
 
-/** Keys of an IPv4 interval set as dumped, when no element carries more than key and flags. */
-export interface Ipv4Dump {
-  keys: number[];
-  ends: number[];
+/**
+ * One NEWSETELEM dump part of an IPv4 interval set: `n` elements as key (host number) and
+ * end flag, no object per element. Each part is a dump item of its own, so a dump the engine
+ * restarts (NLM_F_DUMP_INTR) starts from nothing rather than adding to what it had.
+ */
+export interface Ipv4Chunk {
+  n: number;
+  keys: Uint32Array;
+  ends: Uint8Array;
   /** An element had data, a timeout, a comment or a counter: use the general decoder. */
   complex: boolean;
 }
@@ -725,85 +791,160 @@ export function isIpv4IntervalSet(info: SetInfo): boolean {
   return (info.flags & NFT_SET_F.INTERVAL) !== 0 && !(info.flags & (NFT_SET_F.MAP | NFT_SET_F.TIMEOUT | NFT_SET_F.EXPR)) && !info.key.concat && info.key.fields[0]!.base === 'ipv4' && info.key.len === 4;
 }
 
-/** Reads one NEWSETELEM dump part of an IPv4 interval set into `out` (no Buffer per element). */
-export function decodeIpv4ElementMessage(buf: Buffer, off: number, len: number, out: Ipv4Dump): void {
-  // Plain loops, no callback per attribute: a dump of 100 000 prefixes is 200 000 elements.
+// The two element layouts the kernel dumps for an IPv4 interval set, as little-endian words:
+// LIST_ELEM(16) { KEY(12) { VALUE(8) addr } } and LIST_ELEM(24) { KEY { VALUE addr } FLAGS(8) END }.
+const W_START = 0x0001_0010;
+const W_END = 0x0001_0018;
+const W_KEY = 0x0001_000c;
+const W_VALUE = 0x0001_0008;
+const W_FLAGS = 0x0003_0008;
+const W_END_FLAG = 0x0100_0000; // be32 1
+
+/** Reads one NEWSETELEM dump part of an IPv4 interval set (no Buffer or object per element). */
+export function decodeIpv4ElementMessage(buf: Buffer, off: number, len: number): Ipv4Chunk {
+  // A dump of 100 000 prefixes is 200 000 elements: no callback per attribute, and on the
+  // aligned buffers the kernel's replies arrive in, the common layouts matched word by word.
+  // The smallest element (LIST_ELEM { KEY { VALUE be32 } }) is 16 bytes.
+  const cap = len >> 4;
+  const out: Ipv4Chunk = { n: 0, keys: new Uint32Array(cap), ends: new Uint8Array(cap), complex: false };
   const end = off + len;
   let at = off + 20;
   while (end - at >= 4) {
     const alen = buf[at]! | (buf[at + 1]! << 8);
     if (alen < 4 || at + alen > end) throw new ParseError(`nft set elements: attribute at offset ${at - off} has length ${alen}`);
     if (((buf[at + 2]! | (buf[at + 3]! << 8)) & NLA_TYPE_MASK) === NFTA_SET_ELEM_LIST.ELEMENTS) {
-      const lend = at + alen;
-      let e = at + 4;
-      while (lend - e >= 4) {
-        const elen = buf[e]! | (buf[e + 1]! << 8);
-        if (elen < 4 || e + elen > lend) throw new ParseError(`nft set element at offset ${e - off} has length ${elen}`);
-        if (((buf[e + 2]! | (buf[e + 3]! << 8)) & NLA_TYPE_MASK) === NFTA_LIST_ELEM) {
-          let key = -1;
-          let flags = 0;
-          const eend = e + elen;
-          let a = e + 4;
-          while (eend - a >= 4) {
-            const l = buf[a]! | (buf[a + 1]! << 8);
-            if (l < 4 || a + l > eend) throw new ParseError(`nft set element attribute at offset ${a - off} has length ${l}`);
-            const t = (buf[a + 2]! | (buf[a + 3]! << 8)) & NLA_TYPE_MASK;
-            if (t === NFTA_SET_ELEM.KEY) {
-              // KEY { NFTA_DATA_VALUE (len 8) be32 }
-              if (l >= 12 && (buf[a + 4]! | (buf[a + 5]! << 8)) === 8) key = buf.readUInt32BE(a + 8);
-              else out.complex = true;
-            } else if (t === NFTA_SET_ELEM.FLAGS) {
-              if (l >= 8) flags = buf.readUInt32BE(a + 4);
-            } else out.complex = true;
-            a += (l + 3) & ~3;
-          }
-          if (key < 0 || flags & ~NFT_SET_ELEM_INTERVAL_END) out.complex = true;
-          out.keys.push(key);
-          out.ends.push(flags & NFT_SET_ELEM_INTERVAL_END);
-        }
-        e += (elen + 3) & ~3;
-      }
+      if ((buf.byteOffset + at) % 4 === 0) ipv4ElementsAligned(buf, at + 4, at + alen, out, off);
+      else ipv4Elements(buf, at + 4, at + alen, out, off);
     }
     at += (alen + 3) & ~3;
   }
+  return out;
 }
+
+/** NFTA_SET_ELEM_LIST_ELEMENTS at [at, end), 4-byte aligned: the common layouts by words. */
+function ipv4ElementsAligned(buf: Buffer, at: number, end: number, out: Ipv4Chunk, msg: number): void {
+  const w = new Int32Array(buf.buffer, buf.byteOffset + at, (end - at) >> 2);
+  const keys = out.keys;
+  const ends = out.ends;
+  const nw = w.length;
+  let n = out.n;
+  let i = 0;
+  while (i + 4 <= nw && n < keys.length) {
+    const h = w[i]!;
+    if (h === W_START && w[i + 1] === W_KEY && w[i + 2] === W_VALUE) {
+      keys[n] = bswap(w[i + 3]!);
+      ends[n++] = 0;
+      i += 4;
+    } else if (h === W_END && i + 6 <= nw && w[i + 1] === W_KEY && w[i + 2] === W_VALUE && w[i + 4] === W_FLAGS && w[i + 5] === W_END_FLAG) {
+      keys[n] = bswap(w[i + 3]!);
+      ends[n++] = 1;
+      i += 6;
+    } else break;
+  }
+  out.n = n;
+  // Anything else (a timeout, a comment …), from where the words stopped matching.
+  if (4 * i < end - at) ipv4Elements(buf, at + 4 * i, end, out, msg);
+}
+
+function bswap(v: number): number {
+  return ((v & 0xff) << 24 | (v & 0xff00) << 8 | (v >>> 8) & 0xff00 | v >>> 24) >>> 0;
+}
+
+/** NFTA_SET_ELEM_LIST_ELEMENTS at [e, lend), attribute by attribute. */
+function ipv4Elements(buf: Buffer, e: number, lend: number, out: Ipv4Chunk, msg: number): void {
+  let n = out.n;
+  while (lend - e >= 4) {
+    const elen = buf[e]! | (buf[e + 1]! << 8);
+    if (elen < 4 || e + elen > lend) throw new ParseError(`nft set element at offset ${e - msg} has length ${elen}`);
+    if (((buf[e + 2]! | (buf[e + 3]! << 8)) & NLA_TYPE_MASK) === NFTA_LIST_ELEM) {
+      let key = -1;
+      let flags = 0;
+      const eend = e + elen;
+      let a = e + 4;
+      while (eend - a >= 4) {
+        const l = buf[a]! | (buf[a + 1]! << 8);
+        if (l < 4 || a + l > eend) throw new ParseError(`nft set element attribute at offset ${a - msg} has length ${l}`);
+        const t = (buf[a + 2]! | (buf[a + 3]! << 8)) & NLA_TYPE_MASK;
+        if (t === NFTA_SET_ELEM.KEY) {
+          // KEY { NFTA_DATA_VALUE (len 8) be32 }
+          if (l === 12 && (buf[a + 4]! | (buf[a + 5]! << 8)) === 8 && ((buf[a + 6]! | (buf[a + 7]! << 8)) & NLA_TYPE_MASK) === 1) key = buf.readUInt32BE(a + 8);
+          else out.complex = true;
+        } else if (t === NFTA_SET_ELEM.FLAGS) {
+          if (l >= 8) flags = buf.readUInt32BE(a + 4);
+        } else out.complex = true;
+        a += (l + 3) & ~3;
+      }
+      if (key < 0 || flags & ~NFT_SET_ELEM_INTERVAL_END || n === out.keys.length) out.complex = true;
+      else {
+        out.keys[n] = key;
+        out.ends[n] = flags;
+        n++;
+      }
+    }
+    e += (elen + 3) & ~3;
+  }
+  out.n = n;
+}
+
+const BYTE_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const BYTE_DOT: readonly string[] = BYTE_TEXT.map((t) => `${t}.`);
 
 function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return BYTE_DOT[n >>> 24]! + BYTE_DOT[(n >>> 16) & 255]! + BYTE_DOT[(n >>> 8) & 255]! + BYTE_TEXT[n & 255]!;
 }
 
-/** The `"elem"` list of an IPv4 interval set from its dumped keys, as `formatElements` prints it. */
-export function formatIpv4Intervals(d: Ipv4Dump): unknown[] {
-  const n = d.keys.length;
+/** The elements in ascending order (an end marker before a start at the same key). */
+function ascending(chunks: readonly Ipv4Chunk[]): { keys: Uint32Array; ends: Uint8Array } {
+  let n = 0;
+  for (const c of chunks) n += c.n;
+  const keys = new Uint32Array(n);
+  const ends = new Uint8Array(n);
+  n = 0;
+  for (const c of chunks) {
+    keys.set(c.keys.subarray(0, c.n), n);
+    ends.set(c.ends.subarray(0, c.n), n);
+    n += c.n;
+  }
+  // The kernel dumps its tree in one direction: turned around or kept, no sort of 200 000 keys.
+  let j = 1;
+  for (; j < n; j++) if (keys[j - 1]! < keys[j]! || (keys[j - 1] === keys[j] && ends[j - 1]! > ends[j]!)) break;
+  if (j >= n) return { keys: keys.reverse(), ends: ends.reverse() };
+  for (j = 1; j < n; j++) if (keys[j - 1]! > keys[j]! || (keys[j - 1] === keys[j] && ends[j - 1]! < ends[j]!)) break;
+  if (j >= n) return { keys, ends };
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  // An end marker sorts before a start at the same key. The kernel dumps its tree in one
-  // direction: a linear check (as is, or reversed) usually spares the sort of 200 000 keys.
-  const keys = d.keys;
-  const ends = d.ends;
-  const before = (a: number, b: number): boolean => keys[a]! < keys[b]! || (keys[a] === keys[b] && ends[a]! >= ends[b]!);
-  let ascending = true;
-  for (let j = 1; j < n && ascending; j++) if (!before(order[j - 1]!, order[j]!)) ascending = false;
-  if (!ascending) {
-    order.reverse();
-    let descending = true;
-    for (let j = 1; j < n && descending; j++) if (!before(order[j - 1]!, order[j]!)) descending = false;
-    if (!descending) order.sort((a, b) => keys[a]! - keys[b]! || ends[b]! - ends[a]!);
-  }
-  const out: unknown[] = [];
-  for (let j = 0; j < n; j++) {
-    const i = order[j]!;
-    if (d.ends[i]) continue;
-    const from = d.keys[i]!;
-    const to = j + 1 < n ? d.keys[order[j + 1]!]! - 1 : 0xffff_ffff;
-    if (from === to) {
-      out.push(ipv4Text(from));
-      continue;
+  order.sort((a, b) => keys[a]! - keys[b]! || ends[b]! - ends[a]!);
+  return { keys: Uint32Array.from(order, (i) => keys[i]!), ends: Uint8Array.from(order, (i) => ends[i]!) };
+}
+
+/**
+ * The `"elem"` list of an IPv4 interval set from its dump parts, as `formatElements` prints
+ * it: each start element with the key before the next element as its last address.
+ */
+export function formatIpv4Intervals(chunks: readonly Ipv4Chunk[]): unknown[] {
+  const { keys, ends } = ascending(chunks);
+  const n = keys.length;
+  let starts = 0;
+  for (let i = 0; i < n; i++) starts += ends[i]! ^ 1;
+  const out: unknown[] = new Array(starts);
+  // Consecutive prefixes mostly share their first three bytes: their text is joined once.
+  let head = -1;
+  let headText = '';
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (ends[i]) continue;
+    const from = keys[i]!;
+    const to = i + 1 < n ? keys[i + 1]! - 1 : 0xffff_ffff;
+    if (from >>> 8 !== head) {
+      head = from >>> 8;
+      headText = BYTE_DOT[from >>> 24]! + BYTE_DOT[(from >>> 16) & 255]! + BYTE_DOT[(from >>> 8) & 255]!;
     }
+    const addr = headText + BYTE_TEXT[from & 255]!;
     const size = to - from + 1;
-    const bits = Math.log2(size);
-    if (Number.isInteger(bits) && from % size === 0) out.push({ prefix: { addr: ipv4Text(from), len: 32 - bits } });
-    else out.push({ range: [ipv4Text(from), ipv4Text(to)] });
+    // A power of two aligned on itself is a prefix (size 2^32 is 0.0.0.0/0).
+    if (from === to) out[k++] = addr;
+    else if ((size & (size - 1)) === 0 && from % size === 0) out[k++] = { prefix: { addr, len: size === 0x1_0000_0000 ? 0 : Math.clz32(size) + 1 } };
+    else out[k++] = { range: [addr, ipv4Text(to)] };
   }
   return out;
 }
