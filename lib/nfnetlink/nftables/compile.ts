@@ -27,7 +27,7 @@
  * The supported subset is documented in docs/nftables-expressions.md.
  */
 import { ValidationError } from '../../errors';
-import { parseIp } from '../../wire/address';
+import { ipv4Value, parseIp } from '../../wire/address';
 import {
   NFT_SET_ELEM_INTERVAL_END, encodeVerdict, increment, integerValue, isVerdictKey, pad4, typeByName,
   type ByteOrder, type DataType, type Verdict,
@@ -84,28 +84,6 @@ export interface CompileRecorder {
 /** Writes a leaf's value at b[at] (its length fixed by the shape); false when it must be encoded. */
 export type LeafWriter = (json: unknown, b: Buffer, at: number) => boolean;
 
-/** `a.b.c.d` without leading zeros (what every IPv4 parser reads alike) as a number; -1 otherwise. */
-function canonicalIpv4(v: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1;
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else return -1;
-  }
-  return dots === 3 && digits > 0 ? n * 256 + part : -1;
-}
-
 /** The in-place writer for values of `lhs` in `order`, for the types most rules compare. */
 function leafWriter(lhs: Lhs, order: ByteOrder): LeafWriter | undefined {
   if (lhs.fieldMask || lhs.concat) return undefined;
@@ -113,7 +91,7 @@ function leafWriter(lhs: Lhs, order: ByteOrder): LeafWriter | undefined {
   const t = lhs.dtype;
   if (t.base === 'ipv4' && len === 4) {
     return (json, b, at) => {
-      const v = typeof json === 'string' ? canonicalIpv4(json) : -1;
+      const v = typeof json === 'string' ? ipv4Value(json) : -1;
       if (v < 0) return false;
       b[at] = v >>> 24;
       b[at + 1] = (v >>> 16) & 255;

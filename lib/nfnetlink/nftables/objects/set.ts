@@ -25,6 +25,7 @@ import {
   be64, buildUdata, commentUdata, familyOf, nameOf, nftMessage, obj, optString, optUint, parseUdata, readBe64, u32Udata, udataString, writeBe64, type Udata, writeNameOrHandle,
 } from './common';
 import { checkJsonKeys } from './table';
+import { ipv4Value } from '../../../wire/address';
 
 /** libnftnl set udata types (NFTNL_UDATA_SET_*). */
 const UDATA_SET = { KEYBYTEORDER: 0, DATABYTEORDER: 1, MERGE_ELEMENTS: 2, KEY_TYPEOF: 3, DATA_TYPEOF: 4, EXPR: 5, DATA_INTERVAL: 6, COMMENT: 7 } as const;
@@ -362,26 +363,9 @@ export interface Ipv4Intervals {
   count: number;
 }
 
+/** `a.b.c.d` (no leading zeros: anything else takes the general path) as a number; -1 otherwise. */
 function ipv4Number(v: unknown): number {
-  if (typeof v !== 'string') return -1;
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return n * 256 + part;
+  return typeof v === 'string' ? ipv4Value(v) : -1;
 }
 
 /** The fast path's encoding of `elems`, or undefined to use the general one. */
