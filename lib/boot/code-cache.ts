@@ -19,7 +19,7 @@
  * `--enable-source-maps` the bundle is loaded by `require` so stack traces map to lib/.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
 
@@ -68,7 +68,8 @@ export function loadBundle(file: string, mod: NodeJS.Module): BundleLoad {
   // The file is the bundle's identity line, then V8's data.
   const fits = saved !== undefined && saved.length > identity.length && saved.subarray(0, identity.length).equals(identity);
   const cachedData = fits ? saved!.subarray(identity.length) : undefined;
-  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  // The CommonJS wrapper, on the source's first line so line numbers stay the file's.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename: file, cachedData });
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run.call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file));
   const cache = saved === undefined ? 'miss' : !fits || script.cachedDataRejected ? 'rejected' : 'hit';
