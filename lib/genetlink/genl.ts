@@ -22,6 +22,7 @@ import type { GenlFamily } from './ctrl';
 import { openEventStream, type EventStreamOptions, type GenlEventStream } from './event-stream';
 import { genlHeader } from './genl-message';
 import { openGenlSocket, type GenlSocket } from './genl-socket';
+import { GenlHandle } from './genl-handle';
 
 /** Options of `nl.genl.open()`. */
 export interface GenlOpenOptions extends SocketOptions {}
@@ -86,12 +87,14 @@ function checkU8(v: unknown, field: string): number {
 }
 
 /** The raw generic netlink layer over one socket. */
-export class Genl {
+export class Genl extends GenlHandle {
   /** @internal use `nl.genl.open()` */
   constructor(
-    private readonly socket: GenlSocket,
+    socket: GenlSocket,
     private readonly opts: GenlOpenOptions,
-  ) {}
+  ) {
+    super(socket);
+  }
 
   /**
    * A family's id, version, header size, operations and multicast groups (cached per handle).
@@ -168,26 +171,6 @@ export class Genl {
     const decode = decoderFor(fam, schema);
     const { schema: _s, ...streamOpts } = opts;
     return openEventStream(fam.name, list, (buf, off, len) => decode(buf, off, len), this.opts, streamOpts);
-  }
-
-  /** True once close() was called (or the socket failed). */
-  get isClosed(): boolean {
-    return this.socket.isClosed;
-  }
-
-  /** Closes the socket; outstanding requests reject. */
-  close(): void {
-    this.socket.close();
-  }
-
-  /** `await using x = await …open()` closes it at scope exit. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-  }
-
-  /** `using x = …` (synchronous disposal) closes it too. */
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

@@ -22,6 +22,7 @@ import { rateToBytes as parseRateBytes, type Rate } from './units';
 import type { GenlFamily } from '../ctrl';
 import { openEventStream, type EventStreamOptions, type GenlEventStream } from '../event-stream';
 import { openGenlSocket, type GenlSocket } from '../genl-socket';
+import { GenlHandle } from '../genl-handle';
 import {
   decodeDevlink, fmsgOf, reloadActions, toDevice, toEswitch, toHealth, toInfo, toParam, toPort, toRate, toTrap,
   type DevlinkAttrs, type DevlinkDevice, type DevlinkInfo, type DevlinkParam, type DevlinkPort, type DevlinkRate,
@@ -488,7 +489,7 @@ export function decodeDevlinkEvent(buf: Buffer, off: number, len: number, cmd: n
 }
 
 /** devlink over one generic netlink socket. */
-export class Devlink {
+export class Devlink extends GenlHandle {
   readonly eswitch: EswitchApi;
   readonly port: PortApi;
   readonly rate: RateApi;
@@ -499,6 +500,7 @@ export class Devlink {
 
   /** @internal use `nl.devlink.open()` */
   constructor(socket: GenlSocket, family: GenlFamily, private readonly opts: DevlinkOpenOptions) {
+    super(socket);
     this.core = new Core(socket, family);
     this.eswitch = new EswitchApi(this.core);
     this.port = new PortApi(this.core);
@@ -552,26 +554,6 @@ export class Devlink {
   async events(opts: EventStreamOptions = {}): Promise<GenlEventStream<DevlinkEvent>> {
     checkKeys(opts, ['signal', 'highWaterMark']);
     return openEventStream(DEVLINK_GENL_NAME, [DEVLINK_MCGRP_CONFIG], decodeDevlinkEvent, this.opts, opts);
-  }
-
-  /** True once close() was called (or the socket failed). */
-  get isClosed(): boolean {
-    return this.core.socket.isClosed;
-  }
-
-  /** Closes the socket. */
-  close(): void {
-    this.core.socket.close();
-  }
-
-  /** `await using x = await …open()` closes it at scope exit. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-  }
-
-  /** `using x = …` (synchronous disposal) closes it too. */
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

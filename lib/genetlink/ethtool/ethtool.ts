@@ -20,6 +20,7 @@ import type { MessageWriter } from '../../wire/message-writer';
 import type { GenlFamily } from '../ctrl';
 import { GENL_ATTRS_AT } from '../genl-message';
 import { openGenlSocket, type GenlSocket } from '../genl-socket';
+import { GenlHandle } from '../genl-handle';
 import { bitOn, decodeBitset, encodeBitsetChanges, encodeBitsetList, setBits, type Bitset } from './bitset';
 import { expandFeatureChanges, featuresView, type FeatureBits, type FeatureState } from './features';
 import {
@@ -192,14 +193,16 @@ function named<T>(table: Record<number, T>, v: number | undefined): T | undefine
 }
 
 /** ethtool over netlink on one socket. */
-export class Ethtool {
+export class Ethtool extends GenlHandle {
   private readonly strings = new Map<number, Promise<string[]>>();
 
   /** @internal use `nl.ethtool.open()` */
   constructor(
-    private readonly socket: GenlSocket,
+    socket: GenlSocket,
     private readonly family: GenlFamily,
-  ) {}
+  ) {
+    super(socket);
+  }
 
   private get<T>(cmd: number, dev: EthtoolDev | undefined, flags: number, decode: (buf: Buffer, at: number, end: number) => T, operation: string, signal?: AbortSignal, extra?: (w: MessageWriter) => void): Promise<T> {
     return this.socket.request<T>(this.family, cmd, (w) => {
@@ -499,26 +502,6 @@ export class Ethtool {
       result[groupNames[g.id] ?? String(g.id)] = group;
     }
     return result;
-  }
-
-  /** True once close() was called (or the socket failed). */
-  get isClosed(): boolean {
-    return this.socket.isClosed;
-  }
-
-  /** Closes the socket. */
-  close(): void {
-    this.socket.close();
-  }
-
-  /** `await using x = await …open()` closes it at scope exit. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-  }
-
-  /** `using x = …` (synchronous disposal) closes it too. */
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 
