@@ -10,6 +10,7 @@ import type { MdbEntry, MdbSpec } from '../../lib/rtnetlink/bridge/mdb';
 import { execFileSync } from 'node:child_process';
 import { release } from 'node:os';
 import { NetnsPool, bridgeJson, ip, isRoot } from '../helpers/netns';
+import { firstEvents } from '../helpers/monitor';
 
 const pool = new NetnsPool();
 let ns: string;
@@ -125,15 +126,7 @@ describe.skipIf(!isRoot)('rt.mdb (root)', () => {
   it('rt.batch runs mdb ops; monitor group "mdb" reports them', async () => {
     const mon = await nl.monitor({ netns: ns, groups: ['mdb' as nl.MonitorGroup] });
     try {
-      const seen: any[] = [];
-      const done = (async () => {
-        for await (const ev of mon) {
-          if ((ev as any).mdb?.router) continue;
-          seen.push(ev);
-          if (seen.length === 3) break;
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 50));
+      const { events } = await firstEvents(mon, 3, (ev) => !(ev as any).mdb?.router);
       const res = await rt.batch([
         { op: 'mdb.add', mdb: { bridge: 'br0', port: 'p0', group: '239.5.5.1' } },
         { op: 'mdb.add', mdb: { bridge: 'br0', port: 'p1', group: '239.5.5.2' } },
@@ -141,7 +134,7 @@ describe.skipIf(!isRoot)('rt.mdb (root)', () => {
         { op: 'mdb.del', mdb: { bridge: 'br0', port: 'p0', group: '239.5.5.1' } },
       ]);
       expect(res.map((r) => r.ok)).toEqual([true, true, false, true]);
-      await done;
+      const seen = await events;
       expect(seen.map((e) => [e.type, e.action, e.mdb.group, e.mdb.portIndex > 0])).toEqual([
         ['mdb', 'new', '239.5.5.1', true], ['mdb', 'new', '239.5.5.2', true], ['mdb', 'del', '239.5.5.1', true],
       ]);

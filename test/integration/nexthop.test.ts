@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nl from '../../lib/index';
 import type { Nexthop, NexthopSpec } from '../../lib/rtnetlink/nexthop/nexthop';
 import { NetnsPool, ip, ipnJson, isRoot } from '../helpers/netns';
+import { firstEvents } from '../helpers/monitor';
 
 const pool = new NetnsPool();
 let ns: string;
@@ -161,17 +162,10 @@ describe.skipIf(!isRoot)('rt.nexthop (root)', () => {
   it('monitor group "nexthop" reports new and del', async () => {
     const mon = await nl.monitor({ netns: ns, groups: ['nexthop' as nl.MonitorGroup] });
     try {
-      const seen: any[] = [];
-      const done = (async () => {
-        for await (const ev of mon) {
-          seen.push(ev);
-          if (seen.length === 2) break;
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 50));
+      const { events } = await firstEvents(mon, 2);
       sh('nexthop', 'add', 'id', '60', 'via', '10.0.0.60', 'dev', 'v0');
       sh('nexthop', 'del', 'id', '60');
-      await done;
+      const seen = await events;
       expect(seen.map((e) => [e.type, e.action, e.nexthop?.id])).toEqual([['nexthop', 'new', 60], ['nexthop', 'del', 60]]);
       expect(seen[0].nexthop.gateway).toBe('10.0.0.60');
     } finally {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nl from '../../lib/index';
 import type { VniEntry } from '../../lib/rtnetlink/bridge/vni';
 import { NetnsPool, bridgeJson, ip, ipnJson, isRoot } from '../helpers/netns';
+import { firstEvents } from '../helpers/monitor';
 import { execFileSync } from 'node:child_process';
 
 const pool = new NetnsPool();
@@ -77,17 +78,10 @@ describe.skipIf(!isRoot)('rt.bridge.vni (root)', () => {
   it('monitor group "vni" reports adds and deletes', async () => {
     const mon = await nl.monitor({ netns: ns, groups: ['vni' as nl.MonitorGroup] });
     try {
-      const seen: any[] = [];
-      const done = (async () => {
-        for await (const ev of mon) {
-          seen.push(ev);
-          if (seen.length === 2) break;
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 50));
+      const { events } = await firstEvents(mon, 2);
       bridgeCmd('vni', 'add', 'dev', 'vx0', 'vni', '700');
       bridgeCmd('vni', 'delete', 'dev', 'vx0', 'vni', '700');
-      await done;
+      const seen = await events;
       expect(seen.map((e) => [e.type, e.action, e.vni.vni])).toEqual([['vni', 'new', 700], ['vni', 'del', 700]]);
     } finally {
       mon.close();
