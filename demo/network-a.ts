@@ -20,8 +20,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { conntrack, netns, nft, open, type Conntrack, type ConntrackEntry, type Rtnl } from 'netlinkjs';
-import { runDemo } from './run-demo';
+import { conntrack, netns, nft, type Conntrack, type ConntrackEntry, type Rtnl } from 'netlinkjs';
+import { DemoNamespaces, runDemo } from './run-demo';
 
 interface Vm {
   name: string;
@@ -47,28 +47,12 @@ const VMS: Vm[] = [
 ];
 
 /** Everything made, so it can be undone. */
-const made = {
-  namespaces: [] as string[],
-  handles: [] as { close(): void }[],
-  children: [] as ChildProcess[],
-};
+const made = { spaces: new DemoNamespaces(), children: [] as ChildProcess[] };
+const namespace = (ns: string): Promise<Rtnl> => made.spaces.add(ns);
 
 async function cleanup(): Promise<void> {
   for (const c of made.children.splice(0)) c.kill();
-  for (const h of made.handles.splice(0)) h.close();
-  // The namespaces take their links, addresses, routes, nftables table and conntrack entries with them.
-  for (const ns of made.namespaces.splice(0).reverse()) {
-    await netns.del(ns).catch((err) => console.error(`cleanup: ${err.message}`));
-  }
-}
-
-async function namespace(ns: string): Promise<Rtnl> {
-  await netns.add(ns);
-  made.namespaces.push(ns);
-  const rt = await open({ netns: ns });
-  made.handles.push(rt);
-  await rt.link.set('lo', { up: true });
-  return rt;
+  await made.spaces.release();
 }
 
 /** Runs a short Node program inside a namespace (the demo's stand-in for a VM's software). */
@@ -257,12 +241,12 @@ async function build(): Promise<{ host: Rtnl; ct: Conntrack; rules: number }> {
 
   await enableForwarding(HOST);
   const fw = await nft.open({ netns: HOST });
-  made.handles.push(fw);
+  made.spaces.handles.push(fw);
   await fw.apply(ruleset(VMS[0]!));
   const listed = await fw.list({ family: 'ip', table: TABLE });
   const rules = listed.nftables.filter((o) => 'rule' in o).length;
   const ct = await conntrack.open({ netns: HOST });
-  made.handles.push(ct);
+  made.spaces.handles.push(ct);
 
   await startServer(OUTSIDE, 'outside', 80);
   await startServer(VMS[0]!.ns, VMS[0]!.name, 80);
@@ -315,7 +299,7 @@ function describeEntry(e: ConntrackEntry): string {
 async function main(): Promise<number> {
   console.log('netlinkjs demo: network A — libvirt\'s default network: a bridge, NAT to the outside, a port forward');
   const { host, ct, rules } = await build();
-  console.log(`built: ${made.namespaces.length} namespaces, bridges virbr0 (NAT) and virbr1 (isolated), nftables table ip ${TABLE} with ${rules} rules (listed back with nft.list())\n`);
+  console.log(`built: ${made.spaces.names.length} namespaces, bridges virbr0 (NAT) and virbr1 (isolated), nftables table ip ${TABLE} with ${rules} rules (listed back with nft.list())\n`);
 
   const [vm1, vm2, vm3] = VMS as [Vm, Vm, Vm];
   console.log('VMs reaching the outside (TCP to 198.51.100.254:80, which reports the address it saw):');

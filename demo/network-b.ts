@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { L2Switch, NetlinkError, netns, open, tap, type Rtnl, type Tap } from 'netlinkjs';
-import { runDemo } from './run-demo';
+import { L2Switch, NetlinkError, netns, tap, type Rtnl, type Tap } from 'netlinkjs';
+import { DemoNamespaces, runDemo } from './run-demo';
 
 interface Vm {
   name: string;
@@ -41,24 +41,13 @@ const VMS: Vm[] = [
 const KBR = nsName('kbr');
 
 /** Everything made, in the order it must be undone. */
-const made = { namespaces: [] as string[], taps: [] as Tap[], handles: [] as Rtnl[], sw: undefined as L2Switch | undefined };
+const made = { spaces: new DemoNamespaces(), taps: [] as Tap[], sw: undefined as L2Switch | undefined };
+const namespace = (ns: string): Promise<Rtnl> => made.spaces.add(ns);
 
 async function cleanup(): Promise<void> {
   made.sw?.close();
   for (const t of made.taps.splice(0)) t.close(); // TAPs vanish with their last fd
-  for (const h of made.handles.splice(0)) h.close();
-  for (const ns of made.namespaces.splice(0).reverse()) {
-    await netns.del(ns).catch((err) => console.error(`cleanup: ${err.message}`));
-  }
-}
-
-async function namespace(ns: string): Promise<Rtnl> {
-  await netns.add(ns);
-  made.namespaces.push(ns);
-  const rt = await open({ netns: ns });
-  made.handles.push(rt);
-  await rt.link.set('lo', { up: true });
-  return rt;
+  await made.spaces.release();
 }
 
 /** A VM's NIC is configured the same way whatever it is plugged into. */
@@ -130,7 +119,7 @@ function printMatrix(results: Map<string, boolean>): void {
 async function main(): Promise<number> {
   console.log('netlinkjs demo: network B — 4 VMs on a JavaScript switch (VLANs 10, 20) + a trunk to a kernel bridge');
   const sw = await build();
-  console.log(`built: ${made.namespaces.length} namespaces, switch ports: ${sw.ports.map((p) => p.name).join(', ')}\n`);
+  console.log(`built: ${made.spaces.names.length} namespaces, switch ports: ${sw.ports.map((p) => p.name).join(', ')}\n`);
 
   const pairs = VMS.flatMap((a) => VMS.filter((b) => b !== a).map((b) => [a, b] as const));
   const results = new Map<string, boolean>();
