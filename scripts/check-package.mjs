@@ -87,13 +87,13 @@ try {
     const files = existsSync(dir) ? readdirSync(dir).sort() : [];
     const want = [`netlinkjs-cli.bundle-${process.versions.v8}-${process.arch}.bin`, `netlinkjs.bundle-${process.versions.v8}-${process.arch}.bin`];
     if (files.join() !== want.join()) throw new Error(`expected ${want.join(', ')} in ${dir}, found: ${files.join(', ') || 'none'}`);
-    files.splice(0, 1);
-    const file = path.join(dir, files[0]);
+    const library = want[1];
+    const file = path.join(dir, library);
     const before = statSync(file).mtimeMs;
     run(process.execPath, ['-e', "require('netlinkjs')"], { cwd: project, env });
     // A cache V8 rejected would be rewritten; an accepted one is left alone.
     if (statSync(file).mtimeMs !== before) throw new Error('the second load rewrote the cache: V8 rejected it');
-    return files[0];
+    return library;
   });
   step('import + a real call', () => run(process.execPath, ['--input-type=module', '-e', `import * as nl from 'netlinkjs'; await ${call}; process.exit(0);`], { cwd: project, env }).trim());
   step('the bin runs', () => run(process.execPath, [path.join(project, 'node_modules', '.bin', 'netlinkjs'), 'link'], { cwd: project, env }).split('\n')[0]);
