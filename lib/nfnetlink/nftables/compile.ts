@@ -100,16 +100,12 @@ function leafWriter(lhs: Lhs, order: ByteOrder): LeafWriter | undefined {
       return true;
     };
   }
-  // Plain numbers of integer types (as encodeValueAt's own fast path writes them).
+  // Plain numbers of integer types (written as encodeValueAt's own fast path writes them).
   if ((t.base === 'integer' || t.base === 'bitmask') && len <= 4 && t.name !== 'ct_label' && t.name !== 'time') {
     const max = 2 ** (len * 8);
     return (json, b, at) => {
       if (typeof json !== 'number' || !Number.isInteger(json) || json < 0 || json >= max) return false;
-      let v = json;
-      for (let i = 0; i < len; i++) {
-        b[order === 'big' ? at + len - 1 - i : at + i] = v % 256;
-        v = Math.floor(v / 256);
-      }
+      writeUint(b, at, json, len, order);
       return true;
     };
   }
@@ -1422,16 +1418,21 @@ function keyTypeId(lhs: Lhs): number {
 }
 
 /** A value as `len` bytes of type `t` in `order` (payload fields narrower/wider than the type are fine). */
+/** Writes a non-negative integer below 2^(8·len) (len ≤ 6: exact in a double) as `len` bytes. */
+function writeUint(b: Buffer, at: number, value: number, len: number, order: ByteOrder): void {
+  let v = value;
+  for (let i = 0; i < len; i++) {
+    b[order === 'big' ? at + len - 1 - i : at + i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+}
+
 function encodeValueAt(t: DataType, json: unknown, path: string, order: ByteOrder, len: number): Buffer {
   if (typeof json === 'number' && Number.isInteger(json) && json >= 0 && len <= 6 && (t.base === 'integer' || t.base === 'bitmask')) {
     // Fast path for plain numbers (ports, marks …): no BigInt.
     if (json >= 2 ** (len * 8)) throw new ValidationError(path, `value ${json} does not fit in ${len * 8} bits`);
-    const out = Buffer.allocUnsafe(len); // pooled; the loop writes every byte
-    let v = json;
-    for (let i = 0; i < len; i++) {
-      out[order === 'big' ? len - 1 - i : i] = v % 256;
-      v = Math.floor(v / 256);
-    }
+    const out = Buffer.allocUnsafe(len); // pooled; writeUint writes every byte
+    writeUint(out, 0, json, len, order);
     return out;
   }
   if (t.base === 'integer' || t.base === 'bitmask' || t.base === 'boolean') {
