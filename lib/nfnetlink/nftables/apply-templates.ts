@@ -91,10 +91,10 @@ const writeBe64: LeafWriter = (json, b, at) => {
   return true;
 };
 
+/** A counter value (already checked by `uint`) as its 8 bytes. */
 function be64(n: number): Buffer {
   const b = Buffer.allocUnsafe(8);
-  b.writeUInt32BE(Math.floor(n / 0x1_0000_0000), 0);
-  b.writeUInt32BE(n >>> 0, 4);
+  writeBe64(n, b, 0);
   return b;
 }
 
